@@ -1,0 +1,1 @@
+"""HTTP API, command line and the composition of the service's runtime pieces."""

@@ -1,0 +1,79 @@
+"""One error shape for every failure: {"error": {"code", "message"}} with a fitting status; 5xx never leak."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An expected failure the client should see as is."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": [str(part) for part in err.get("loc", ())], "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = details[0] if details else {"loc": [], "message": "invalid request"}
+        where = ".".join(p for p in first["loc"] if p not in ("body",)) or "request"
+        return error_response(422, "validation_error", f"{where}: {first['message']}", details=details)
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_unavailable(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return error_response(503, "unavailable", "the service is temporarily unavailable, please retry")
+
+    @app.exception_handler(RedisError)
+    async def _redis_unavailable(_: Request, exc: RedisError) -> JSONResponse:
+        log.error("redis unavailable: %s", exc)
+        return error_response(503, "unavailable", "live events are temporarily unavailable, please retry")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "internal server error")

@@ -1,0 +1,45 @@
+"""The FastAPI app: lifespan (services up and down), middleware, routers, error handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.recovery import sweep_forever
+from api.routers import admin, agents, config, health, messaging, orchestrator
+from api.services import start_services
+from api.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, seed_demo: bool = False) -> FastAPI:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await start_services(settings)
+        app.state.services = services
+        if seed_demo:
+            from api.seed import print_demo, seed_demo_data
+
+            print_demo(services, await seed_demo_data(services))
+        sweeper = asyncio.create_task(sweep_forever(services))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await services.close()
+
+    app = FastAPI(title="Orchestrator", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (health, admin, agents, config, messaging, orchestrator):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,188 @@
+"""The orchestrator's own routes: a non-streaming turn, the escalation queue and the metrics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participant_conversation
+from api.errors import ApiError, not_found
+from api.schemas import AnswerText, LayerField, Text, escalation_json
+from api.services import Services
+from graphs.config import LAYER_TIERS, AgentConfig
+from graphs.runner import TurnEvent
+from stores.accounts import Principal
+from stores.metrics import MetricsStore
+
+router = APIRouter(prefix="/orchestrator", tags=["orchestrator"])
+
+StatusFilter = Literal[
+    "offered", "dismissed", "accepted", "pending", "answered", "declined", "refused", "all"
+]
+
+
+class MessageIn(BaseModel):
+    conversation_id: uuid.UUID
+    message: Text
+
+
+class AnswerIn(BaseModel):
+    answer: AnswerText
+    layer: LayerField = "public"
+
+
+class DeclineIn(BaseModel):
+    reason: str | None = Field(None, max_length=1000)
+
+
+def turn_result(events: list[TurnEvent]) -> dict:
+    """The JSON form of a turn's events: {decision, message, escalation?}."""
+    result: dict = {"decision": None, "message": None}
+    for event in events:
+        if event.event == "decision":
+            result["decision"] = event.data
+        elif event.event == "message":
+            result["message"] = event.data
+        elif event.event == "escalation_offer":
+            result["escalation"] = event.data
+            result["message"] = {
+                "id": event.data["message_id"],
+                "role": "agent",
+                "content": event.data["content"],
+                "path": "D",
+                "escalation_id": event.data["escalation_id"],
+            }
+    return result
+
+
+@router.post("/message")
+async def send_message(body: MessageIn, user: UserDep, services: ServicesDep) -> dict:
+    """Run one turn without streaming."""
+    conversation = await participant_conversation(body.conversation_id, user, services)
+    _, events = await services.runner.start(conversation, user.id, body.message)  # type: ignore[arg-type]
+    try:
+        collected = await services.runner.collect(events)
+    except Exception as exc:
+        raise ApiError(502, "turn_failed", "the answer could not be completed; please retry") from exc
+    return turn_result(collected)
+
+
+async def _users_escalation(escalation_id: uuid.UUID, user: Principal, services: Services) -> dict:
+    escalation = await services.context.escalations.get(escalation_id)
+    if escalation is None or escalation["user_id"] != user.id:
+        raise not_found("escalation")
+    return escalation
+
+
+async def _creators_escalation(escalation_id: uuid.UUID, creator: Principal, services: Services) -> dict:
+    escalation = await services.context.escalations.get(escalation_id)
+    if escalation is None or escalation["creator_id"] != creator.id:
+        raise not_found("escalation")
+    return escalation
+
+
+async def _resume(services: Services, escalation: dict, value: dict) -> dict:
+    """Resume the question's thread and answer with the escalation as it now stands."""
+    try:
+        events = await services.runner.collect(services.runner.resume(escalation["message_id"], value))
+    except Exception as exc:
+        # The decision is stored; the recovery sweep will finish acting on it.
+        raise ApiError(502, "resume_failed", "saved, but not yet delivered; it will be retried") from exc
+    updated = await services.context.escalations.get(escalation["id"])
+    result = turn_result(events)
+    return {
+        "escalation": escalation_json(updated),
+        "decision": result["decision"],
+        "message": result["message"],
+    }
+
+
+def _conflict(escalation: dict, action: str) -> ApiError:
+    return ApiError(409, "conflict", f"cannot {action} an escalation that is {escalation['status']}")
+
+
+@router.post("/queue/{escalation_id}/accept")
+async def accept_offer(escalation_id: uuid.UUID, user: UserDep, services: ServicesDep) -> dict:
+    """Path E: send the offered question to the creator's queue (if the quota allows)."""
+    escalation = await _users_escalation(escalation_id, user, services)
+    if not await services.context.escalations.transition(escalation_id, "offered", "accepted"):
+        raise _conflict(escalation, "accept")
+    return await _resume(services, escalation, {"action": "accept"})
+
+
+@router.post("/queue/{escalation_id}/dismiss")
+async def dismiss_offer(escalation_id: uuid.UUID, user: UserDep, services: ServicesDep) -> dict:
+    """Drop the offer: the question is not sent."""
+    escalation = await _users_escalation(escalation_id, user, services)
+    if not await services.context.escalations.transition(escalation_id, "offered", "dismissed"):
+        raise _conflict(escalation, "dismiss")
+    return await _resume(services, escalation, {"action": "dismiss"})
+
+
+@router.get("/queue")
+async def list_queue(
+    creator: CreatorDep, services: ServicesDep, status: Annotated[StatusFilter, Query()] = "pending"
+) -> list[dict]:
+    """Escalations of the caller's agents, newest first."""
+    rows = await services.context.escalations.list_for_creator(
+        creator.id, None if status == "all" else status
+    )  # type: ignore[arg-type]
+    return [escalation_json(row) for row in rows]
+
+
+@router.post("/queue/{escalation_id}/answer")
+async def answer_escalation(
+    escalation_id: uuid.UUID, body: AnswerIn, creator: CreatorDep, services: ServicesDep
+) -> dict:
+    """Answer: the graph resumes, stores a canonical answer and delivers it to the user."""
+    escalation = await _creators_escalation(escalation_id, creator, services)
+    if escalation["user_tier"] not in LAYER_TIERS[body.layer]:
+        raise ApiError(
+            422,
+            "validation_error",
+            f"layer: a {body.layer} answer would be hidden from the {escalation['user_tier']} member who asked",
+        )
+    if not await services.context.escalations.transition(
+        escalation_id,
+        "pending",
+        "answered",
+        answer=body.answer,
+        answer_layer=body.layer,
+        resolved_at=datetime.now(UTC),
+    ):
+        raise _conflict(escalation, "answer")
+    return await _resume(
+        services, escalation, {"action": "answer", "answer": body.answer, "layer": body.layer}
+    )
+
+
+@router.post("/queue/{escalation_id}/decline")
+async def decline_escalation(
+    escalation_id: uuid.UUID, creator: CreatorDep, services: ServicesDep, body: DeclineIn | None = None
+) -> dict:
+    """Decline: the graph resumes and tells the user politely."""
+    escalation = await _creators_escalation(escalation_id, creator, services)
+    reason = (body.reason if body else None) or None
+    if not await services.context.escalations.transition(
+        escalation_id, "pending", "declined", decline_reason=reason, resolved_at=datetime.now(UTC)
+    ):
+        raise _conflict(escalation, "decline")
+    return await _resume(services, escalation, {"action": "decline", "reason": reason})
+
+
+@router.get("/metrics/{agent_id}")
+async def agent_metrics(
+    agent: OwnedAgentDep, services: ServicesDep, days: Annotated[int, Query(ge=1, le=365)] = 7
+) -> dict:
+    """Paths, auto-answer rate, escalations against quota and reuse over the last `days` days."""
+    config = AgentConfig.model_validate(agent["config"])
+    metrics = await MetricsStore(services.pool).for_agent(agent["id"], days, config.timezone)
+    return (
+        {"agent_id": str(agent["id"])}
+        | metrics
+        | {"quota": {"per_day": config.max_escalations_per_day, "per_week": config.max_escalations_per_week}}
+    )

@@ -1,0 +1,124 @@
+"""The service's runtime pieces, started and stopped together: databases, models, stores and the graph.
+
+Used by the API lifespan, the CLI and the evals, so they all run the same code on the same kind of stores.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg_pool import AsyncConnectionPool
+
+from api.settings import Settings
+from graphs.context import Context
+from graphs.orchestrator import builder
+from graphs.runner import TurnRunner
+from llm.chat import create_chat_model
+from llm.embeddings import Embedder, create_embedder
+from stores import embedded
+from stores.accounts import AccountStore
+from stores.agents import AgentStore
+from stores.canonical import CanonicalStore
+from stores.conversations import ConversationStore
+from stores.database import create_checkpoint_pool, create_pool, migrate
+from stores.decisions import DecisionStore
+from stores.escalations import EscalationStore
+from stores.events import EventBus
+from stores.knowledge import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a running Orchestrator holds; built by `start_services`, released by `close`."""
+
+    settings: Settings
+    database_url: str
+    redis_url: str
+    admin_key: str
+    pool: AsyncConnectionPool
+    checkpoint_pool: AsyncConnectionPool
+    redis: aioredis.Redis
+    context: Context
+    runner: TurnRunner
+
+    async def close(self) -> None:
+        await self.runner.drain()
+        await self.redis.aclose()
+        await self.checkpoint_pool.close()
+        await self.pool.close()
+
+
+def resolve_urls(settings: Settings) -> tuple[str, str]:
+    """The configured Postgres and Redis, or the embedded ones under the data dir."""
+    data_dir = settings.resolved_data_dir()
+    database_url = settings.database_url or embedded.start_postgres(data_dir)
+    redis_url = settings.redis_url or embedded.start_redis(data_dir)
+    return database_url, redis_url
+
+
+def resolve_admin_key(settings: Settings) -> tuple[str, bool]:
+    """ORCH_ADMIN_KEY, or the key in <data dir>/admin_key, generated on first start. (key, newly made)."""
+    if settings.admin_key:
+        return settings.admin_key, False
+    path: Path = settings.resolved_data_dir() / "admin_key"
+    if path.exists():
+        return path.read_text().strip(), False
+    key = f"orch_a_{secrets.token_urlsafe(32)}"
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key, True
+
+
+async def start_services(
+    settings: Settings, *, embedder: Embedder | None = None, chat_model: BaseChatModel | None = None
+) -> Services:
+    """Connect (starting embedded servers if needed), migrate, load the models and compile the graph."""
+    database_url, redis_url = resolve_urls(settings)
+    embedder = embedder or await create_embedder(
+        settings.embedding_model, settings.openai_api_key, settings.openai_base_url
+    )
+    await migrate(database_url, embedding_dim=embedder.dim)
+
+    pool = create_pool(database_url, max_size=settings.db_pool_size)
+    checkpoint_pool = create_checkpoint_pool(database_url)
+    await pool.open(wait=True)
+    await checkpoint_pool.open(wait=True)
+    checkpointer = AsyncPostgresSaver(checkpoint_pool)  # type: ignore[arg-type]
+    await checkpointer.setup()
+    redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=30)
+
+    context = Context(
+        accounts=AccountStore(pool),
+        agents=AgentStore(pool),
+        knowledge=KnowledgeStore(pool),
+        canonical=CanonicalStore(pool),
+        conversations=ConversationStore(pool),
+        escalations=EscalationStore(pool),
+        decisions=DecisionStore(pool),
+        events=EventBus(redis),
+        embedder=embedder,
+        chat_model=chat_model
+        or create_chat_model(settings.openai_api_key, settings.openai_base_url, settings.openai_model),
+    )
+    admin_key, _ = resolve_admin_key(settings)
+    await context.accounts.ensure_admin_key(admin_key)
+    graph = builder.compile(checkpointer=checkpointer, name="orchestrator")
+    return Services(
+        settings=settings,
+        database_url=database_url,
+        redis_url=redis_url,
+        admin_key=admin_key,
+        pool=pool,
+        checkpoint_pool=checkpoint_pool,
+        redis=redis,
+        context=context,
+        runner=TurnRunner(graph, context),
+    )

@@ -1,0 +1,50 @@
+"""Deployment settings, read once from the environment (upper-case names)."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change; explicit arguments always win over the environment."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+    embedding_model: str = Field(
+        "local",
+        alias="EMBEDDING_MODEL",
+        description="'local' (all-MiniLM-L6-v2) or an OpenAI embedding model",
+    )
+    host: str = Field("127.0.0.1", alias="HOST")
+    port: int = Field(8000, alias="PORT")
+    data_dir: Path = Field(Path(".data"), alias="ORCH_DATA_DIR")
+    admin_key: str | None = Field(None, alias="ORCH_ADMIN_KEY")
+    db_pool_size: int = Field(10, alias="ORCH_DB_POOL_SIZE")
+    log_level: str = Field("info", alias="LOG_LEVEL")
+
+    @cached_property
+    def llm_mode(self) -> str:
+        """'openai' when a key is configured, else the deterministic offline model."""
+        return "openai" if self.openai_api_key else "offline"
+
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides on top."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return Settings(**overrides)  # type: ignore[arg-type]

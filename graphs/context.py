@@ -1,0 +1,33 @@
+"""What every node gets through the runtime context: stores, models and settings, never module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+
+from llm.embeddings import Embedder
+from stores.accounts import AccountStore
+from stores.agents import AgentStore
+from stores.canonical import CanonicalStore
+from stores.conversations import ConversationStore
+from stores.decisions import DecisionStore
+from stores.escalations import EscalationStore
+from stores.events import EventBus
+from stores.knowledge import KnowledgeStore
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Per-run dependencies of the orchestration graph."""
+
+    accounts: AccountStore = field(metadata={"description": "creators, users and keys"})
+    agents: AgentStore = field(metadata={"description": "agents and their config"})
+    knowledge: KnowledgeStore = field(metadata={"description": "knowledge chunks with embeddings"})
+    canonical: CanonicalStore = field(metadata={"description": "the creator's canonical answers"})
+    conversations: ConversationStore = field(metadata={"description": "conversations and messages"})
+    escalations: EscalationStore = field(metadata={"description": "escalations and quotas"})
+    decisions: DecisionStore = field(metadata={"description": "the decisions log"})
+    events: EventBus = field(metadata={"description": "live events on Redis Streams"})
+    embedder: Embedder = field(metadata={"description": "question and knowledge embeddings"})
+    chat_model: BaseChatModel = field(metadata={"description": "the model that writes path A answers"})

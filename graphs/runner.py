@@ -1,0 +1,104 @@
+"""Running the graph: a new question's turn, and resuming a thread at one of its human gates.
+
+The API (streaming and not), the evals and the recovery sweep all go through here, so every caller gets the
+same events from the same nodes. A turn runs in its own task: a client that disconnects mid-answer stops
+receiving events, but the answer is still finished and stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from graphs.context import Context
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEvent:
+    event: str
+    data: dict[str, Any]
+
+
+class TurnRunner:
+    """Starts and resumes question threads on a checkpointed graph."""
+
+    def __init__(self, graph: CompiledStateGraph, context: Context) -> None:
+        self.graph = graph
+        self.context = context
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(
+        self, conversation: dict, user_id: uuid.UUID, text: str
+    ) -> tuple[dict, AsyncIterator[TurnEvent]]:
+        """Store the user's message, then run its thread; returns the message and the turn's events."""
+        message = await self.context.conversations.add_message(conversation["id"], "user", text)
+        turn_input = {
+            "message_id": str(message["id"]),
+            "conversation_id": str(conversation["id"]),
+            "agent_id": str(conversation["agent_id"]),
+            "user_id": str(user_id),
+            "text": text,
+        }
+        return message, self._run(turn_input, str(message["id"]))
+
+    def resume(self, thread_id: uuid.UUID, value: dict[str, Any]) -> AsyncIterator[TurnEvent]:
+        """Resume a thread waiting at a gate with the human's decision."""
+        return self._run(Command(resume=value), str(thread_id))
+
+    async def finish(self, thread_id: uuid.UUID, value: dict[str, Any]) -> bool:
+        """Carry a thread past a human decision it missed (a crash between storing and acting on it).
+
+        Resumes it if it still waits at a gate, or continues it if it stopped between steps; False when the
+        thread has nothing left to do.
+        """
+        config = {"configurable": {"thread_id": str(thread_id)}}
+        snapshot = await self.graph.aget_state(config)
+        if snapshot.interrupts:
+            await self.collect(self.resume(thread_id, value))
+        elif snapshot.next:
+            await self.collect(self._run(None, str(thread_id)))
+        else:
+            return False
+        return True
+
+    async def collect(self, events: AsyncIterator[TurnEvent]) -> list[TurnEvent]:
+        return [event async for event in events]
+
+    async def _run(self, graph_input: Any, thread_id: str) -> AsyncIterator[TurnEvent]:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        task = asyncio.create_task(self._drive(graph_input, thread_id, queue))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        while (item := await queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def _drive(self, graph_input: Any, thread_id: str, queue: asyncio.Queue[Any]) -> None:
+        config = {"configurable": {"thread_id": thread_id}}
+        try:
+            async for chunk in self.graph.astream(
+                graph_input, config, context=self.context, stream_mode="custom", durability="sync"
+            ):
+                queue.put_nowait(TurnEvent(chunk["event"], chunk["data"]))
+        except Exception as exc:  # the caller turns it into an `error` event; details stay in the log
+            log.exception("thread %s failed", thread_id)
+            queue.put_nowait(exc)
+        finally:
+            queue.put_nowait(_DONE)
+
+    async def drain(self) -> None:
+        """Let running turns finish (used on shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=30)

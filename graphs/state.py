@@ -1,0 +1,52 @@
+"""The state of one question's thread, from the user's message to the creator's answer."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+Path = Literal["A", "B", "C", "D", "E", "F"]
+
+
+class TurnInput(TypedDict):
+    """What starts a thread: the stored user message (its id is the thread id)."""
+
+    message_id: str
+    conversation_id: str
+    agent_id: str
+    user_id: str
+    text: str
+
+
+class State(TurnInput, total=False):
+    """Everything the nodes of one question's thread read and write."""
+
+    started_at: float
+    """Wall-clock start of the current run (the turn, or a resume): decision latency is measured from it."""
+    phase: Literal["turn", "offer_reply", "creator_reply"]
+    """Which run of the thread this is; messages of resumed runs are also published live."""
+    agent: dict[str, Any]
+    """The agent row (name, persona, enabled, config) with its creator's display name."""
+    user_tier: str
+    history: list[dict[str, Any]]
+    """The conversation's earlier messages, oldest first (from the conversation store, not the thread)."""
+    signals: dict[str, float]
+    """similarity, novelty, complexity, confidence, and the parts they were made of."""
+    knowledge: list[dict[str, Any]]
+    """Retrieved knowledge chunks: title, text, similarity."""
+    canonical_match: dict[str, Any] | None
+    """The canonical answer that passed the similarity threshold and the paraphrase guard, if any."""
+    canonical_rejected: list[dict[str, Any]]
+    """Candidates above the threshold that the guard turned down, and why."""
+    refusal: str | None
+    """Why the question is refused outright (blocked topic, tier, agent disabled), if it is."""
+    escalation_block: str | None
+    """Why the creator cannot be asked right now (disabled, tier, quota, hours), if they cannot."""
+    path: Path
+    reason: str
+    escalation_id: str | None
+    offer_reply: dict[str, Any]
+    """The user's answer to the escalation offer: {"action": "accept" | "dismiss"}."""
+    creator_reply: dict[str, Any]
+    """The creator's decision: {"action": "answer", "answer", "layer"} or {"action": "decline", "reason"}."""
+    reply: dict[str, Any]
+    """The last agent message this thread stored."""

@@ -1,0 +1,1 @@
+"""Language and embedding models: local MiniLM or OpenAI embeddings; ChatOpenAI or the offline model."""

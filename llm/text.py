@@ -1,0 +1,57 @@
+"""Small, deterministic text analysis shared by the signals, the canonical guard and the offline model."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+    of off on once only or other our ours ourselves out over own same she should so some such than that the
+    their theirs them themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself yourselves
+    get got tell know want need please thanks thank hi hello hey also really much many one like""".split()
+)
+
+NEGATIONS = frozenset(
+    "not no never none nobody nothing neither nor without cannot can't don't doesn't didn't isn't aren't "
+    "wasn't weren't won't wouldn't shouldn't couldn't haven't hasn't hadn't dont doesnt didnt isnt arent "
+    "wasnt werent wont wouldnt shouldnt couldnt cant".split()
+)
+
+# Negating prefixes: "undamaged" negates "damaged", "non-refundable" negates "refundable".
+NEGATING_PREFIXES = ("un", "non", "in", "dis", "ir", "il", "im")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, with curly apostrophes straightened."""
+    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match 'refunds'/'refunded'/'refund' without a dictionary."""
+    for suffix in ("ingly", "edly", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            return base + "y" if suffix in ("ies", "ied") else base
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed words that carry meaning (no stopwords, no negations)."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS and w not in NEGATIONS and len(w) > 1}
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.split(" ".join(text.split())) if s.strip()]
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", ".") for n in NUMBER.findall(text)}

@@ -1,0 +1,54 @@
+"""Storing and announcing the agent's messages, idempotently per thread."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.state import State
+from stores.events import conversation_stream
+
+_NAMESPACE = uuid.UUID("6f1c1c57-6d52-4c1e-9a87-2f0f5d0e4a11")
+
+
+def step_id(state: State, step: str) -> uuid.UUID:
+    """A stable id for what one step of this thread writes: a re-run step writes the same row again."""
+    return uuid.uuid5(_NAMESPACE, f"{state['message_id']}:{step}")
+
+
+def message_event(message: dict[str, Any]) -> dict[str, Any]:
+    """The `message` event body of a stored agent message."""
+    body = {"id": str(message["id"]), "role": "agent", "content": message["content"], "path": message["path"]}
+    body.update({k: v for k, v in message["metadata"].items() if v is not None})
+    return body
+
+
+async def send_reply(
+    state: State,
+    runtime: Runtime[Context],
+    *,
+    step: str,
+    content: str,
+    path: str,
+    metadata: dict[str, Any] | None = None,
+    event: str = "message",
+    event_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Store the agent's message, then stream it; in a resumed run also publish it to the live stream."""
+    stored = await runtime.context.conversations.add_message(
+        uuid.UUID(state["conversation_id"]),
+        "agent",
+        content,
+        message_id=step_id(state, step),
+        path=path,
+        reply_to=uuid.UUID(state["message_id"]),
+        metadata=metadata,
+    )
+    data = event_data if event_data is not None else message_event(stored)
+    runtime.stream_writer({"event": event, "data": data})
+    if state.get("phase", "turn") != "turn":
+        await runtime.context.events.publish(conversation_stream(state["conversation_id"]), event, data)
+    return {"id": str(stored["id"]), "content": content, "path": path, **(metadata or {})}

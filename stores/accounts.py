@@ -1,0 +1,107 @@
+"""Creators, users and their API keys (stored as SHA-256 hashes, never in the clear)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a role and, for creators and users, their id."""
+
+    role: str
+    id: uuid.UUID | None
+    handle: str | None = None
+    tier: str | None = None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(role: str) -> str:
+    return f"orch_{role[0]}_{secrets.token_urlsafe(32)}"
+
+
+class AccountStore:
+    """Creators, users and key lookups over an injected pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def ensure_admin_key(self, key: str) -> None:
+        """Register the admin key (idempotent)."""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, role) VALUES (%s, 'admin') ON CONFLICT DO NOTHING",
+                (hash_key(key),),
+            )
+
+    async def create_creator(self, handle: str, display_name: str) -> tuple[dict, str]:
+        creator_id, key = uuid.uuid4(), new_key("creator")
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO creators (id, handle, display_name) VALUES (%s, %s, %s) RETURNING *",
+                (creator_id, handle, display_name),
+            )
+            row = await cur.fetchone()
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, 'creator', %s)",
+                (hash_key(key), creator_id),
+            )
+        return row, key
+
+    async def create_user(self, handle: str, tier: str) -> tuple[dict, str]:
+        user_id, key = uuid.uuid4(), new_key("user")
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO users (id, handle, tier) VALUES (%s, %s, %s) RETURNING *",
+                (user_id, handle, tier),
+            )
+            row = await cur.fetchone()
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, 'user', %s)",
+                (hash_key(key), user_id),
+            )
+        return row, key
+
+    async def authenticate(self, key: str) -> Principal | None:
+        """The principal behind a key, or None. Lookup is by hash, so timing reveals nothing of the key."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT k.role, k.principal_id, coalesce(c.handle, u.handle) AS handle, u.tier"
+                " FROM api_keys k"
+                " LEFT JOIN creators c ON k.role = 'creator' AND c.id = k.principal_id"
+                " LEFT JOIN users u ON k.role = 'user' AND u.id = k.principal_id"
+                " WHERE k.key_hash = %s AND k.revoked_at IS NULL",
+                (hash_key(key),),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Principal(role=row["role"], id=row["principal_id"], handle=row["handle"], tier=row["tier"])
+
+    async def get_user(self, user_id: uuid.UUID) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM users WHERE id = %s", (user_id,))
+            return await cur.fetchone()
+
+    async def get_creator(self, creator_id: uuid.UUID) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM creators WHERE id = %s", (creator_id,))
+            return await cur.fetchone()
+
+    async def find_creator(self, handle: str) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM creators WHERE handle = %s", (handle,))
+            return await cur.fetchone()
+
+    async def find_user(self, handle: str) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM users WHERE handle = %s", (handle,))
+            return await cur.fetchone()

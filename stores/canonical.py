@@ -1,0 +1,91 @@
+"""Canonical answers: the creator's own words, each with the embedding of the question it answers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from stores.pgvector_adapt import to_vector
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalHit:
+    """A candidate canonical answer and the cosine similarity of its question to the asked one."""
+
+    id: uuid.UUID
+    question: str
+    answer: str
+    layer: str
+    similarity: float
+
+
+class CanonicalStore:
+    """Canonical answers of an agent, searched only within the layers the asking user's tier admits."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def create(
+        self,
+        agent_id: uuid.UUID,
+        question: str,
+        answer: str,
+        layer: str,
+        embedding: list[float],
+        *,
+        answer_id: uuid.UUID | None = None,
+        escalation_id: uuid.UUID | None = None,
+    ) -> dict:
+        """Insert an answer; with a given id the insert is idempotent and returns the stored row."""
+        answer_id = answer_id or uuid.uuid4()
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO canonical_answers (id, agent_id, question, answer, layer, embedding, escalation_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s::vector, %s) ON CONFLICT (id) DO NOTHING",
+                (answer_id, agent_id, question, answer, layer, to_vector(embedding), escalation_id),
+            )
+            cur = await conn.execute(f"SELECT {_COLUMNS} FROM canonical_answers WHERE id = %s", (answer_id,))
+            return await cur.fetchone()
+
+    async def list(self, agent_id: uuid.UUID) -> list[dict]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_COLUMNS} FROM canonical_answers WHERE agent_id = %s ORDER BY created_at",
+                (agent_id,),
+            )
+            return await cur.fetchall()
+
+    async def search(
+        self, agent_id: uuid.UUID, embedding: list[float], layers: list[str], *, limit: int = 3
+    ) -> list[CanonicalHit]:
+        """Nearest answers by question embedding; the layer filter applies before anything is returned."""
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL hnsw.ef_search = 200")
+            cur = await conn.execute(
+                "SELECT id, question, answer, layer, 1 - (embedding <=> %s::vector) AS similarity"
+                " FROM canonical_answers WHERE agent_id = %s AND layer = ANY(%s)"
+                " ORDER BY embedding <=> %s::vector LIMIT %s",
+                (vec := to_vector(embedding), agent_id, layers, vec, limit),
+            )
+            rows = await cur.fetchall()
+        return [
+            CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"]))
+            for r in rows
+        ]
+
+    async def count_reuse(self, answer_id: uuid.UUID, message_id: uuid.UUID) -> None:
+        """Count one reuse per asking message, however often the serving step runs."""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "WITH served AS ("
+                "  INSERT INTO canonical_reuses (message_id, canonical_answer_id) VALUES (%s, %s)"
+                "  ON CONFLICT DO NOTHING RETURNING 1)"
+                " UPDATE canonical_answers SET times_reused = times_reused + (SELECT count(*) FROM served)"
+                " WHERE id = %s",
+                (message_id, answer_id, answer_id),
+            )
+
+
+_COLUMNS = "id, agent_id, question, answer, layer, escalation_id, times_reused, created_at, updated_at"
