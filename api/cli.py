@@ -20,13 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("seed-demo", help="create the demo data and print its keys")
     args = parser.parse_args(argv)
 
-    overrides = {
-        k: v for k, v in {"host": args.__dict__.get("host"), "port": args.__dict__.get("port")}.items() if v
-    }
+    overrides = {k: v for k, v in {"host": args.__dict__.get("host"), "port": args.__dict__.get("port")}.items() if v}
     settings = load_settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if args.command == "serve":
         import uvicorn
@@ -47,9 +43,7 @@ async def _migrate(settings) -> None:  # noqa: ANN001
     from stores.database import migrate
 
     database_url, _ = resolve_urls(settings)
-    embedder = await create_embedder(
-        settings.embedding_model, settings.openai_api_key, settings.openai_base_url
-    )
+    embedder = await create_embedder(settings.embedding_model, settings.openai_api_key, settings.openai_base_url)
     applied = await migrate(database_url, embedding_dim=embedder.dim)
     print(f"applied: {', '.join(applied) if applied else 'nothing, up to date'}")
 

@@ -61,9 +61,7 @@ async def owned_agent(agent_id: uuid.UUID, creator: CreatorDep, services: Servic
 OwnedAgentDep = Annotated[dict, Depends(owned_agent)]
 
 
-async def participant_conversation(
-    conversation_id: uuid.UUID, principal: PrincipalDep, services: ServicesDep
-) -> dict:
+async def participant_conversation(conversation_id: uuid.UUID, principal: PrincipalDep, services: ServicesDep) -> dict:
     """The conversation, if the caller is its user (the only one who may post in it)."""
     conversation = await services.context.conversations.get(conversation_id)
     if conversation is None or principal.role != "user" or conversation["user_id"] != principal.id:

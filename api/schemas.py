@@ -29,9 +29,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterVali
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_not_blank)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=200_000), AfterValidator(_not_blank)]
 AnswerText = Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
-LayerField = Annotated[
-    Layer, Field(description="public: every tier; friends: follower, paid; intimate: paid")
-]
+LayerField = Annotated[Layer, Field(description="public: every tier; friends: follower, paid; intimate: paid")]
 
 
 def canonical_json(row: dict) -> dict:

@@ -71,9 +71,7 @@ async def seed_demo_data(services: Services) -> dict:
         chunks = chunk_text(text)
         await ctx.knowledge.add_document(agent["id"], title, text, chunks, await ctx.embedder.embed(chunks))
     for question, answer, layer in CANONICAL:
-        await ctx.canonical.create(
-            agent["id"], question, answer, layer, await ctx.embedder.embed_one(question)
-        )
+        await ctx.canonical.create(agent["id"], question, answer, layer, await ctx.embedder.embed_one(question))
     keys = {"agent_id": str(agent["id"]), "creator": {"handle": creator["handle"], "api_key": creator_key}}
     for handle, tier in USERS:
         _, key = await ctx.accounts.create_user(handle, tier)

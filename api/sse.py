@@ -28,9 +28,7 @@ async def turn_stream(message_id: str, events: AsyncIterator[TurnEvent]) -> Asyn
         async for event in events:
             yield sse(event.event, event.data)
     except Exception:  # noqa: BLE001 - already logged by the runner; the client gets no internals
-        yield sse(
-            "error", {"code": "turn_failed", "message": "the answer could not be completed; please retry"}
-        )
+        yield sse("error", {"code": "turn_failed", "message": "the answer could not be completed; please retry"})
     yield sse("done", {"message_id": message_id})
 
 

@@ -128,9 +128,7 @@ class AgentConfig(BaseModel):
 
     @property
     def windows(self) -> AvailabilityWindows | None:
-        return (
-            self.availability_windows if isinstance(self.availability_windows, AvailabilityWindows) else None
-        )
+        return self.availability_windows if isinstance(self.availability_windows, AvailabilityWindows) else None
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -38,9 +38,7 @@ class TurnRunner:
         self.context = context
         self._tasks: set[asyncio.Task] = set()
 
-    async def start(
-        self, conversation: dict, user_id: uuid.UUID, text: str
-    ) -> tuple[dict, AsyncIterator[TurnEvent]]:
+    async def start(self, conversation: dict, user_id: uuid.UUID, text: str) -> tuple[dict, AsyncIterator[TurnEvent]]:
         """Store the user's message, then run its thread; returns the message and the turn's events."""
         message = await self.context.conversations.add_message(conversation["id"], "user", text)
         turn_input = {

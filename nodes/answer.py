@@ -9,9 +9,7 @@ from graphs.context import Context
 from graphs.state import State
 from nodes.reply import send_reply
 
-BEST_EFFORT_NOTE = (
-    "\n\n(This is my best answer from what the creator has shared; it may not cover everything.)"
-)
+BEST_EFFORT_NOTE = "\n\n(This is my best answer from what the creator has shared; it may not cover everything.)"
 
 
 def build_prompt(state: State) -> list[BaseMessage]:

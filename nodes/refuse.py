@@ -7,8 +7,8 @@ from langgraph.runtime import Runtime
 from graphs.config import AgentConfig
 from graphs.context import Context
 from graphs.state import State
-from nodes.rules import blocked_topic
 from nodes.reply import send_reply
+from nodes.rules import blocked_topic
 
 
 def refusal_text(reason: str, state: State) -> str:

@@ -44,21 +44,15 @@ class AgentStore:
 
     async def list_for_creator(self, creator_id: uuid.UUID) -> list[dict]:
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT * FROM agents WHERE creator_id = %s ORDER BY created_at", (creator_id,)
-            )
+            cur = await conn.execute("SELECT * FROM agents WHERE creator_id = %s ORDER BY created_at", (creator_id,))
             return await cur.fetchall()
 
     async def list_all(self) -> list[dict]:
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT id, handle, name, persona, enabled FROM agents ORDER BY created_at"
-            )
+            cur = await conn.execute("SELECT id, handle, name, persona, enabled FROM agents ORDER BY created_at")
             return await cur.fetchall()
 
-    async def update_config(
-        self, agent_id: uuid.UUID, config: AgentConfig, enabled: bool | None = None
-    ) -> None:
+    async def update_config(self, agent_id: uuid.UUID, config: AgentConfig, enabled: bool | None = None) -> None:
         async with self.pool.connection() as conn:
             await conn.execute(
                 "UPDATE agents SET config = %s, enabled = coalesce(%s, enabled) WHERE id = %s",

@@ -70,10 +70,7 @@ class CanonicalStore:
                 (vec := to_vector(embedding), agent_id, layers, vec, limit),
             )
             rows = await cur.fetchall()
-        return [
-            CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"]))
-            for r in rows
-        ]
+        return [CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"])) for r in rows]
 
     async def count_reuse(self, answer_id: uuid.UUID, message_id: uuid.UUID) -> None:
         """Count one reuse per asking message, however often the serving step runs."""

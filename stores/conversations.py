@@ -60,9 +60,7 @@ class ConversationStore:
                 (message_id, conversation_id, role, content, path, reply_to, Jsonb(metadata or {})),
             )
             if await cur.fetchone():
-                await conn.execute(
-                    "UPDATE conversations SET last_message_at = now() WHERE id = %s", (conversation_id,)
-                )
+                await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = %s", (conversation_id,))
             cur = await conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
             return await cur.fetchone()
 
@@ -77,9 +75,7 @@ class ConversationStore:
             )
             return await cur.fetchall()
 
-    async def history_before(
-        self, conversation_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = 6
-    ) -> list[dict]:
+    async def history_before(self, conversation_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = 6) -> list[dict]:
         """The messages that came before the given one (the turn's context), oldest first."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(

@@ -65,9 +65,7 @@ async def migrate(url: str, *, embedding_dim: int) -> list[str]:
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_settings (key text PRIMARY KEY, value text NOT NULL)"
-            )
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_settings (key text PRIMARY KEY, value text NOT NULL)")
             await _check_embedding_dim(conn, embedding_dim)
             cur = await conn.execute("SELECT version FROM schema_migrations")
             done = {row[0] for row in await cur.fetchall()}
@@ -76,9 +74,7 @@ async def migrate(url: str, *, embedding_dim: int) -> list[str]:
                     continue
                 async with conn.transaction():
                     await conn.execute(sql.replace("{embedding_dim}", str(embedding_dim)))  # type: ignore[arg-type]
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name)
-                    )
+                    await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
                 applied.append(name)
                 log.info("applied migration %s", name)
         finally:

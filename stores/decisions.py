@@ -50,7 +50,5 @@ class DecisionStore:
 
     async def for_message(self, message_id: uuid.UUID) -> list[dict]:
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT * FROM decisions WHERE message_id = %s ORDER BY id", (message_id,)
-            )
+            cur = await conn.execute("SELECT * FROM decisions WHERE message_id = %s ORDER BY id", (message_id,))
             return await cur.fetchall()

@@ -79,9 +79,7 @@ class EscalationStore:
             )
             return await cur.fetchone()
 
-    async def transition(
-        self, escalation_id: uuid.UUID, from_status: str, to_status: str, **fields: object
-    ) -> bool:
+    async def transition(self, escalation_id: uuid.UUID, from_status: str, to_status: str, **fields: object) -> bool:
         """Move from one status to the next, setting fields; False when it was not in from_status."""
         sets = ", ".join(f"{name} = %s" for name in fields)
         async with self.pool.connection() as conn:
@@ -99,9 +97,7 @@ class EscalationStore:
         day, week = quota_windows(tz)
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(agent_id),))
-            cur = await conn.execute(
-                "SELECT status, decline_reason FROM escalations WHERE id = %s", (escalation_id,)
-            )
+            cur = await conn.execute("SELECT status, decline_reason FROM escalations WHERE id = %s", (escalation_id,))
             row = await cur.fetchone()
             if row and row["status"] in QUEUED:
                 return "queued"
@@ -142,9 +138,7 @@ class EscalationStore:
         row = await cur.fetchone()
         return int(row["today"]), int(row["week"])
 
-    async def list_for_creator(
-        self, creator_id: uuid.UUID, status: str | None, *, limit: int = 200
-    ) -> list[dict]:
+    async def list_for_creator(self, creator_id: uuid.UUID, status: str | None, *, limit: int = 200) -> list[dict]:
         """Escalations of the creator's agents, newest first."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(

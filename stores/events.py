@@ -53,9 +53,7 @@ class EventBus:
             return None
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
-    async def read(
-        self, stream: str, after: str, *, block_ms: int = 15_000, count: int = 100
-    ) -> list[LiveEvent]:
+    async def read(self, stream: str, after: str, *, block_ms: int = 15_000, count: int = 100) -> list[LiveEvent]:
         """Events after the given entry id ('$' for only new ones), waiting up to block_ms for the first."""
         try:
             replies = await self.redis.xread({stream: after}, block=block_ms, count=count)

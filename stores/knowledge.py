@@ -6,8 +6,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from stores.pgvector_adapt import to_vector
 from psycopg_pool import AsyncConnectionPool
+
+from stores.pgvector_adapt import to_vector
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -64,9 +65,7 @@ class KnowledgeStore:
                 )
         return document_id
 
-    async def search(
-        self, agent_id: uuid.UUID, embedding: list[float], *, limit: int = 4
-    ) -> list[KnowledgeHit]:
+    async def search(self, agent_id: uuid.UUID, embedding: list[float], *, limit: int = 4) -> list[KnowledgeHit]:
         """The agent's chunks nearest the question, best first."""
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SET LOCAL hnsw.ef_search = 200")

@@ -66,9 +66,7 @@ async def add_knowledge(body: KnowledgeIn, agent: OwnedAgentDep, services: Servi
     """Chunk, embed and store a knowledge document."""
     chunks = chunk_text(body.text)
     embeddings = await services.context.embedder.embed(chunks)
-    document_id = await services.context.knowledge.add_document(
-        agent["id"], body.title, body.text, chunks, embeddings
-    )
+    document_id = await services.context.knowledge.add_document(agent["id"], body.title, body.text, chunks, embeddings)
     return {"document_id": str(document_id), "chunks": len(chunks)}
 
 
@@ -76,9 +74,7 @@ async def add_knowledge(body: KnowledgeIn, agent: OwnedAgentDep, services: Servi
 async def add_canonical_answer(body: CanonicalIn, agent: OwnedAgentDep, services: ServicesDep) -> dict:
     """Store a creator-written answer to a question (an FAQ), served verbatim to paraphrases."""
     embedding = await services.context.embedder.embed_one(body.question)
-    row = await services.context.canonical.create(
-        agent["id"], body.question, body.answer, body.layer, embedding
-    )
+    row = await services.context.canonical.create(agent["id"], body.question, body.answer, body.layer, embedding)
     return canonical_json(row)
 
 

@@ -57,9 +57,7 @@ async def list_conversations(user: UserDep, services: ServicesDep) -> list[dict]
 
 
 @router.get("/{conversation_id}/messages")
-async def list_messages(
-    conversation_id: uuid.UUID, principal: PrincipalDep, services: ServicesDep
-) -> list[dict]:
+async def list_messages(conversation_id: uuid.UUID, principal: PrincipalDep, services: ServicesDep) -> list[dict]:
     """The stored messages, oldest first: for the conversation's user, or the agent's creator."""
     conversation = await services.context.conversations.get(conversation_id)
     allowed = conversation is not None and (
@@ -88,9 +86,7 @@ async def follow_events(
 ) -> EventSourceResponse:
     """Live events of the conversation (creator answers, queue updates); resumes after Last-Event-ID."""
     if last_event_id is not None and not STREAM_ID.match(last_event_id):
-        raise ApiError(
-            400, "bad_request", "Last-Event-ID must be an id this stream sent (like 1700000000000-0)"
-        )
+        raise ApiError(400, "bad_request", "Last-Event-ID must be an id this stream sent (like 1700000000000-0)")
     stream = conversation_stream(conversation["id"])
     after = last_event_id or await services.context.events.last_id(stream)
     return EventSourceResponse(live_stream(services.context.events, stream, after), ping=15)

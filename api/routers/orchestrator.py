@@ -20,9 +20,7 @@ from stores.metrics import MetricsStore
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"])
 
-StatusFilter = Literal[
-    "offered", "dismissed", "accepted", "pending", "answered", "declined", "refused", "all"
-]
+StatusFilter = Literal["offered", "dismissed", "accepted", "pending", "answered", "declined", "refused", "all"]
 
 
 class MessageIn(BaseModel):
@@ -128,9 +126,7 @@ async def list_queue(
     creator: CreatorDep, services: ServicesDep, status: Annotated[StatusFilter, Query()] = "pending"
 ) -> list[dict]:
     """Escalations of the caller's agents, newest first."""
-    rows = await services.context.escalations.list_for_creator(
-        creator.id, None if status == "all" else status
-    )  # type: ignore[arg-type]
+    rows = await services.context.escalations.list_for_creator(creator.id, None if status == "all" else status)  # type: ignore[arg-type]
     return [escalation_json(row) for row in rows]
 
 
@@ -155,9 +151,7 @@ async def answer_escalation(
         resolved_at=datetime.now(UTC),
     ):
         raise _conflict(escalation, "answer")
-    return await _resume(
-        services, escalation, {"action": "answer", "answer": body.answer, "layer": body.layer}
-    )
+    return await _resume(services, escalation, {"action": "answer", "answer": body.answer, "layer": body.layer})
 
 
 @router.post("/queue/{escalation_id}/decline")
