@@ -57,3 +57,7 @@ async def _seed(settings) -> None:  # noqa: ANN001
         print_demo(services, await seed_demo_data(services))
     finally:
         await services.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -53,5 +53,16 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
+NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "half": "0.5"}
+
+
 def numbers(text: str) -> set[str]:
-    return {n.replace(",", ".") for n in NUMBER.findall(text)}
+    """The numbers a text mentions, in digits or words ("one-on-one" and "1-on-1" both give {"1"})."""
+    found = {n.replace(",", ".") for n in NUMBER.findall(text)}
+    return found | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}

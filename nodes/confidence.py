@@ -40,6 +40,6 @@ def knowledge_support(question: str, passages: list[str]) -> float:
 
 def answer_confidence(knowledge_similarity: float, support: float, complexity: float) -> float:
     """How likely an AI answer from the retrieved knowledge is right: retrieval, coverage, simplicity."""
-    # MiniLM cosine between a question and a passage that answers it is ~0.5-0.8; unrelated text ~0.0-0.25.
-    retrieval = min(max((knowledge_similarity - 0.2) / 0.5, 0.0), 1.0)
-    return round(min(max(0.55 * retrieval + 0.30 * support + 0.15 * (1 - complexity), 0.0), 1.0), 4)
+    # MiniLM cosine between a question and a passage that answers it is ~0.4-0.8; unrelated text ~0.0-0.3.
+    retrieval = min(max((knowledge_similarity - 0.15) / 0.45, 0.0), 1.0)
+    return round(min(max(0.45 * retrieval + 0.40 * support + 0.15 * (1 - complexity), 0.0), 1.0), 4)

@@ -1,0 +1,83 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1, so ChatOpenAI streams over real HTTP in tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from tests.utils.servers import free_port
+
+STUB_ANSWER = "Stub model here: protein helps you recover, so spread it across your meals."
+
+
+class OpenAIStub:
+    """Serves /v1/chat/completions (streaming and not) with a fixed answer; records every request."""
+
+    def __init__(self, answer: str = STUB_ANSWER) -> None:
+        self.answer = answer
+        self.requests: list[dict] = []
+        self.port = free_port()
+        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> OpenAIStub:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+    async def _completions(self, request: Request) -> JSONResponse | StreamingResponse:
+        body = await request.json()
+        self.requests.append(body)
+        created, model = int(time.time()), body.get("model", "stub")
+        if not body.get("stream"):
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": self.answer}, "finish_reason": "stop"}
+                    ],
+                }
+            )
+
+        async def chunks():  # noqa: ANN202
+            words = self.answer.split(" ")
+            for i, word in enumerate(words):
+                delta = {"content": word + (" " if i < len(words) - 1 else "")}
+                if i == 0:
+                    delta["role"] = "assistant"
+                yield _chunk(created, model, delta, None)
+            yield _chunk(created, model, {}, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+def _chunk(created: int, model: str, delta: dict, finish: str | None) -> str:
+    payload = {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(payload)}\n\n"
