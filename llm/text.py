@@ -16,11 +16,11 @@ STOPWORDS = frozenset(
     of off on once only or other our ours ourselves out over own same she should so some such than that the
     their theirs them themselves then there these they this those through to too under until up very was we
     were what when where which while who whom why will with would you your yours yourself yourselves
-    get got tell know want need please thanks thank hi hello hey also really much many one like""".split()
+    get got tell know want need please thanks thank hi hello hey also really much many one like per via""".split()
 )
 
 NEGATIONS = frozenset(
-    "not no never none nobody nothing neither nor without cannot can't don't doesn't didn't isn't aren't "
+    "not no non never none nobody nothing neither nor without cannot can't don't doesn't didn't isn't aren't "
     "wasn't weren't won't wouldn't shouldn't couldn't haven't hasn't hadn't dont doesnt didnt isnt arent "
     "wasnt werent wont wouldnt shouldnt couldnt cant".split()
 )

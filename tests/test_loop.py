@@ -17,7 +17,9 @@ async def follow(api: Api, conversation: str, key: str, count: int, last_event_i
     """Read `count` live events from /events (optionally resuming after an id)."""
     headers = bearer(key) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
     received = []
-    async with aconnect_sse(api.client, "GET", f"/messaging/conversations/{conversation}/events", headers=headers) as source:
+    async with aconnect_sse(
+        api.client, "GET", f"/messaging/conversations/{conversation}/events", headers=headers
+    ) as source:
         assert source.response.status_code == 200
         async for sse in source.aiter_sse():
             received.append((sse.id, sse.event, json.loads(sse.data)))
@@ -43,7 +45,9 @@ async def test_the_whole_loop(api: Api) -> None:
     queue = await api.call("GET", "/orchestrator/queue", world.creator_key)
     assert [e["id"] for e in queue] == [offer["escalation_id"]]
     answered = await api.call(
-        "POST", f"/orchestrator/queue/{offer['escalation_id']}/answer", world.creator_key,
+        "POST",
+        f"/orchestrator/queue/{offer['escalation_id']}/answer",
+        world.creator_key,
         json={"answer": ANSWER, "layer": "public"},
     )
     assert answered["escalation"]["status"] == "answered"
@@ -85,7 +89,9 @@ async def test_decline_tells_the_user_politely(api: Api) -> None:
     await api.call("POST", f"/orchestrator/queue/{offer['escalation_id']}/accept", key)
 
     declined = await api.call(
-        "POST", f"/orchestrator/queue/{offer['escalation_id']}/decline", world.creator_key,
+        "POST",
+        f"/orchestrator/queue/{offer['escalation_id']}/decline",
+        world.creator_key,
         json={"reason": "I don't give investment advice"},
     )
     assert declined["escalation"]["status"] == "declined"
@@ -126,13 +132,18 @@ async def test_answer_layer_must_admit_the_asker(api: Api) -> None:
     offer = (await api.ask(conversation, key, NOVEL_QUESTION))["escalation"]
     await api.call("POST", f"/orchestrator/queue/{offer['escalation_id']}/accept", key)
     error = await api.call(
-        "POST", f"/orchestrator/queue/{offer['escalation_id']}/answer", world.creator_key,
-        json={"answer": "paid members only", "layer": "intimate"}, expect=422,
+        "POST",
+        f"/orchestrator/queue/{offer['escalation_id']}/answer",
+        world.creator_key,
+        json={"answer": "paid members only", "layer": "intimate"},
+        expect=422,
     )
     assert error["error"]["code"] == "validation_error" and "layer" in error["error"]["message"]
     # Still pending: a friends answer is fine for a follower.
     ok = await api.call(
-        "POST", f"/orchestrator/queue/{offer['escalation_id']}/answer", world.creator_key,
+        "POST",
+        f"/orchestrator/queue/{offer['escalation_id']}/answer",
+        world.creator_key,
         json={"answer": "for friends", "layer": "friends"},
     )
     assert ok["escalation"]["answer_layer"] == "friends"

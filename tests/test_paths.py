@@ -122,13 +122,18 @@ async def test_dismissed_offer_is_not_queued(api: Api) -> None:
 
 
 async def test_path_f_refusals_say_why_and_what_to_do(api: Api) -> None:
-    world = await api.world(config={"blocked_topics": ["steroids", "weight loss pills"], "allowed_user_tiers": ["follower", "paid"]})
+    world = await api.world(
+        config={"blocked_topics": ["steroids", "weight loss pills"], "allowed_user_tiers": ["follower", "paid"]}
+    )
     follower = await api.conversation(world, "follower")
 
     blocked = await api.stream(follower, world.users["follower"], "Where can I buy WEIGHT  LOSS pills?")
     assert_turn_shape(blocked.names, "message")
     assert blocked.decision == blocked.decision | {"path": "F", "reason": "blocked_topic"}
-    assert "weight loss pills" in blocked.first("message")["content"] and "something else" in blocked.first("message")["content"]
+    assert (
+        "weight loss pills" in blocked.first("message")["content"]
+        and "something else" in blocked.first("message")["content"]
+    )
 
     # Whole words only: "steroidsfree" is not the blocked topic "steroids".
     unblocked = await api.stream(follower, world.users["follower"], "Is steroidsfree a brand?")
@@ -183,7 +188,9 @@ async def test_config_takes_effect_on_the_next_message(api: Api) -> None:
     assert (await api.stream(conversation, world.users["follower"], KNOWN_QUESTION)).decision["path"] == "A"
     config = await api.call("GET", f"/orchestrator/config/{world.agent_id}", world.creator_key)
     await api.call(
-        "PUT", f"/orchestrator/config/{world.agent_id}", world.creator_key,
+        "PUT",
+        f"/orchestrator/config/{world.agent_id}",
+        world.creator_key,
         json=config | {"auto_answer_confidence_threshold": 0.99},
     )
     turn = await api.stream(conversation, world.users["follower"], KNOWN_QUESTION)

@@ -21,7 +21,9 @@ async def test_twenty_simultaneous_accepts_queue_exactly_the_daily_quota(api: Ap
         clients = [api.client, other]
         responses = await asyncio.gather(
             *(
-                clients[i % 2].post(f"/orchestrator/queue/{o['escalation']['escalation_id']}/accept", headers=bearer(key))
+                clients[i % 2].post(
+                    f"/orchestrator/queue/{o['escalation']['escalation_id']}/accept", headers=bearer(key)
+                )
                 for i, o in enumerate(offers)
             )
         )

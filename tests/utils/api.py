@@ -85,26 +85,39 @@ class Api:
 
     async def creator(self) -> tuple[str, str]:
         body = await self.call(
-            "POST", "/admin/creators", self.admin_key, expect=201,
+            "POST",
+            "/admin/creators",
+            self.admin_key,
+            expect=201,
             json={"handle": unique("creator"), "display_name": "Mia Chen"},
         )
         return body["id"], body["api_key"]
 
     async def user(self, tier: str) -> str:
-        body = await self.call("POST", "/admin/users", self.admin_key, expect=201, json={"handle": unique(tier), "tier": tier})
+        body = await self.call(
+            "POST", "/admin/users", self.admin_key, expect=201, json={"handle": unique(tier), "tier": tier}
+        )
         return body["api_key"]
 
     async def world(self, *, config: dict | None = None, canonical: list[tuple[str, str, str]] = ()) -> World:
         _, creator_key = await self.creator()
         agent = await self.call(
-            "POST", "/agents", creator_key, expect=201,
+            "POST",
+            "/agents",
+            creator_key,
+            expect=201,
             json={"handle": unique("agent"), "name": "Coach Mia", "persona": "Warm, direct strength coach."},
         )
         for title, text in KNOWLEDGE:
-            await self.call("POST", f"/agents/{agent['id']}/knowledge", creator_key, expect=201, json={"title": title, "text": text})
+            await self.call(
+                "POST", f"/agents/{agent['id']}/knowledge", creator_key, expect=201, json={"title": title, "text": text}
+            )
         for question, answer, layer in canonical:
             await self.call(
-                "POST", f"/agents/{agent['id']}/canonical-answers", creator_key, expect=201,
+                "POST",
+                f"/agents/{agent['id']}/canonical-answers",
+                creator_key,
+                expect=201,
                 json={"question": question, "answer": answer, "layer": layer},
             )
         if config:
@@ -116,14 +129,19 @@ class Api:
         return world
 
     async def conversation(self, world: World, tier: str) -> str:
-        body = await self.call("POST", "/messaging/conversations", world.users[tier], expect=201, json={"agent_id": world.agent_id})
+        body = await self.call(
+            "POST", "/messaging/conversations", world.users[tier], expect=201, json={"agent_id": world.agent_id}
+        )
         return body["id"]
 
     async def stream(self, conversation_id: str, key: str, content: str) -> Turn:
         events = []
         async with aconnect_sse(
-            self.client, "POST", f"/messaging/conversations/{conversation_id}/stream",
-            json={"content": content}, headers=bearer(key),
+            self.client,
+            "POST",
+            f"/messaging/conversations/{conversation_id}/stream",
+            json={"content": content},
+            headers=bearer(key),
         ) as source:
             assert source.response.status_code == 200, await source.response.aread()
             async for sse in source.aiter_sse():
@@ -131,7 +149,9 @@ class Api:
         return Turn(events)
 
     async def ask(self, conversation_id: str, key: str, message: str) -> dict:
-        return await self.call("POST", "/orchestrator/message", key, json={"conversation_id": conversation_id, "message": message})
+        return await self.call(
+            "POST", "/orchestrator/message", key, json={"conversation_id": conversation_id, "message": message}
+        )
 
     async def messages(self, conversation_id: str, key: str) -> list[dict]:
         return await self.call("GET", f"/messaging/conversations/{conversation_id}/messages", key)
