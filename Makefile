@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format migrate seed clean
+.PHONY: setup run test bench lint format migrate seed clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench.turn_latency
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

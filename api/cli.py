@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {k: v for k, v in {"host": args.__dict__.get("host"), "port": args.__dict__.get("port")}.items() if v}
     settings = load_settings(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
 
     if args.command == "serve":
         import uvicorn

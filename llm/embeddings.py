@@ -57,7 +57,10 @@ class OpenAIEmbedder:
     def __init__(self, model: str, api_key: str, base_url: str | None, dim: int) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        self._client = OpenAIEmbeddings(model=model, api_key=api_key, base_url=base_url)  # type: ignore[arg-type]
+        # No client-side token splitting: it needs a tiktoken file fetched from the internet at run time.
+        self._client = OpenAIEmbeddings(
+            model=model, api_key=api_key, base_url=base_url, check_embedding_ctx_length=False
+        )  # type: ignore[arg-type]
         self.dim = dim
 
     async def embed(self, texts: list[str]) -> list[list[float]]:

@@ -31,3 +31,14 @@ async def test_path_a_streams_from_an_openai_compatible_server(
     assert "Coach Mia" in system and "Warm, direct strength coach." in system
     assert "1.6 to 2.2 grams of protein" in system  # retrieved knowledge reached the model
     assert request["messages"][-1] == {"role": "user", "content": KNOWN_QUESTION}
+
+
+async def test_openai_embeddings_are_used_when_configured(openai_stub: OpenAIStub) -> None:
+    from llm.embeddings import create_embedder
+
+    embedder = await create_embedder("text-embedding-3-small", "sk-test", openai_stub.base_url)
+    assert embedder.dim == 8  # the dimension follows the configured model
+    vectors = await embedder.embed(["protein", "sleep"])
+    assert len(vectors) == 2 and all(len(v) == 8 for v in vectors) and vectors[0] != vectors[1]
+    assert await embedder.embed_one("protein") == vectors[0]
+    assert openai_stub.requests[-1]["model"] == "text-embedding-3-small"

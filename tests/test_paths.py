@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from graphs.config import WEEKDAYS
-from tests.utils.api import KNOWN_QUESTION, NOVEL_QUESTION, VAGUE_QUESTION, Api
+from tests.utils.api import KNOWN_QUESTION, NOVEL_QUESTION, VAGUE_QUESTION, Api, bearer
 
 SIGNALS = {"similarity", "novelty", "complexity", "confidence"}
 
@@ -195,3 +196,21 @@ async def test_config_takes_effect_on_the_next_message(api: Api) -> None:
     )
     turn = await api.stream(conversation, world.users["follower"], KNOWN_QUESTION)
     assert (turn.decision["path"], turn.decision["reason"]) == ("D", "low_confidence")
+
+
+async def test_a_client_that_disconnects_mid_answer_still_gets_it_stored(api: Api) -> None:
+    world = await api.world()
+    conversation, key = await api.conversation(world, "free"), world.users["free"]
+    async with api.client.stream(
+        "POST", f"/messaging/conversations/{conversation}/stream", json={"content": KNOWN_QUESTION}, headers=bearer(key)
+    ) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("event: decision"):
+                break  # leave after the first event
+    for _ in range(50):
+        stored = await api.messages(conversation, key)
+        if len(stored) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert [(m["role"], m["path"]) for m in stored] == [("user", None), ("agent", "A")]
+    assert "1.6 to 2.2 grams of protein" in stored[1]["content"]

@@ -24,7 +24,12 @@ class OpenAIStub:
         self.answer = answer
         self.requests: list[dict] = []
         self.port = free_port()
-        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._completions, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+            ]
+        )
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -41,6 +46,17 @@ class OpenAIStub:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(5)
+
+    async def _embeddings(self, request: Request) -> JSONResponse:
+        """Deterministic 8-dimensional vectors derived from each text's bytes."""
+        body = await request.json()
+        self.requests.append(body)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [((sum(str(t).encode()) * (k + 1)) % 97) / 97 for k in range(8)]}
+            for i, t in enumerate(texts)
+        ]
+        return JSONResponse({"object": "list", "data": data, "model": body.get("model"), "usage": {"prompt_tokens": 0, "total_tokens": 0}})
 
     async def _completions(self, request: Request) -> JSONResponse | StreamingResponse:
         body = await request.json()
