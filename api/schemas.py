@@ -62,6 +62,8 @@ def escalation_json(row: dict) -> dict:
             "answer",
             "answer_layer",
             "decline_reason",
+            "ai_draft",
+            "ai_confidence",
         )
     }
     body |= {"agent_handle": row.get("agent_handle"), "user_handle": row.get("user_handle")}

@@ -29,6 +29,7 @@ from stores.conversations import ConversationStore
 from stores.database import create_checkpoint_pool, create_pool, migrate
 from stores.decisions import DecisionStore
 from stores.escalations import EscalationStore
+from stores.event_log import EventLog
 from stores.events import EventBus
 from stores.knowledge import KnowledgeStore
 
@@ -105,8 +106,11 @@ async def start_services(
         decisions=DecisionStore(pool),
         events=EventBus(redis),
         embedder=embedder,
+        event_log=EventLog(pool),
         chat_model=chat_model
         or create_chat_model(settings.openai_api_key, settings.openai_base_url, settings.openai_model),
+        confidence_analysis=settings.enable_confidence_escalation,
+        self_assessment=settings.confidence_self_assessment if settings.llm_mode == "openai" else "off",
     )
     admin_key, _ = resolve_admin_key(settings)
     await context.accounts.ensure_admin_key(admin_key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     port: int = Field(8000, alias="PORT")
     data_dir: Path = Field(Path(".data"), alias="ORCH_DATA_DIR")
     admin_key: str | None = Field(None, alias="ORCH_ADMIN_KEY")
+    enable_confidence_escalation: bool = Field(
+        True, alias="ENABLE_CONFIDENCE_ESCALATION", description="analyse every path A answer (deployment-wide switch)"
+    )
+    confidence_self_assessment: Literal["inline", "second_call", "off"] = Field(
+        "inline",
+        alias="CONFIDENCE_SELF_ASSESSMENT",
+        description="how a real model rates its own answer: in the same call, in a second call, or not at all",
+    )
     db_pool_size: int = Field(10, alias="ORCH_DB_POOL_SIZE")
     log_level: str = Field("info", alias="LOG_LEVEL")
 

@@ -62,6 +62,81 @@ class AvailabilityWindows(BaseModel):
         return value
 
 
+HIGH_STAKES_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "medical": (
+        "pain",
+        "injury",
+        "injured",
+        "symptom",
+        "diagnosis",
+        "disease",
+        "medication",
+        "medicine",
+        "prescription",
+        "dose",
+        "dosage",
+        "pregnant",
+        "pregnancy",
+        "surgery",
+        "doctor",
+        "heart",
+        "blood pressure",
+        "diabetes",
+        "cancer",
+        "allergy",
+        "allergic",
+        "depression",
+        "eating disorder",
+        "herniated",
+        "fracture",
+        "concussion",
+    ),
+    "legal": (
+        "lawsuit",
+        "sue",
+        "legal",
+        "lawyer",
+        "contract",
+        "court",
+        "illegal",
+        "liability",
+        "copyright",
+        "visa",
+        "immigration",
+        "custody",
+        "divorce",
+    ),
+    "financial": (
+        "invest",
+        "investing",
+        "investment",
+        "stock",
+        "crypto",
+        "bitcoin",
+        "loan",
+        "mortgage",
+        "debt",
+        "tax",
+        "retirement",
+        "savings",
+        "bankruptcy",
+        "insurance",
+    ),
+    "safety": (
+        "suicide",
+        "self-harm",
+        "overdose",
+        "weapon",
+        "gun",
+        "poison",
+        "abuse",
+        "emergency",
+        "dangerous",
+        "toxic",
+    ),
+}
+
+
 class ConfidenceEscalation(BaseModel):
     """How a path A answer's own confidence can send it to the creator instead."""
 
@@ -69,16 +144,26 @@ class ConfidenceEscalation(BaseModel):
 
     enabled: bool = True
     mode: Literal["lenient", "standard", "strict"] = "standard"
-    immediate_threshold: float | None = Field(None, ge=0, le=1, description="defaults from the mode")
-    review_threshold: float = Field(0.60, ge=0, le=1)
-    high_stakes_keywords: list[str] = Field(default_factory=list)
+    immediate_threshold: float | None = Field(
+        None, ge=0, le=1, description="below it the answer is held back and escalation offered; null: from the mode"
+    )
+    review_threshold: float = Field(0.60, ge=0, le=1, description="below it: a disclaimer and 'ask the creator'")
+    high_stakes_keywords: list[str] = Field(
+        default_factory=list, description="the creator's own, on top of the medical/legal/financial/safety defaults"
+    )
+    never_auto_answer: list[str] = Field(
+        default_factory=list,
+        description="categories (medical, legal, financial, safety) or keywords never answered by the AI alone",
+    )
     add_disclaimer: bool = True
 
+    @property
+    def effective_immediate_threshold(self) -> float:
+        return self.immediate_threshold if self.immediate_threshold is not None else IMMEDIATE_THRESHOLDS[self.mode]
+
     @model_validator(mode="after")
-    def _fill_immediate(self) -> ConfidenceEscalation:
-        if self.immediate_threshold is None:
-            self.immediate_threshold = IMMEDIATE_THRESHOLDS[self.mode]
-        if self.immediate_threshold > self.review_threshold:
+    def _ordered_thresholds(self) -> ConfidenceEscalation:
+        if self.effective_immediate_threshold > self.review_threshold:
             raise ValueError("immediate_threshold must not exceed review_threshold")
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -13,6 +14,7 @@ from stores.canonical import CanonicalStore
 from stores.conversations import ConversationStore
 from stores.decisions import DecisionStore
 from stores.escalations import EscalationStore
+from stores.event_log import EventLog
 from stores.events import EventBus
 from stores.knowledge import KnowledgeStore
 
@@ -30,4 +32,11 @@ class Context:
     decisions: DecisionStore = field(metadata={"description": "the decisions log"})
     events: EventBus = field(metadata={"description": "live events on Redis Streams"})
     embedder: Embedder = field(metadata={"description": "question and knowledge embeddings"})
+    event_log: EventLog = field(metadata={"description": "product events such as human_handoff.requested"})
     chat_model: BaseChatModel = field(metadata={"description": "the model that writes path A answers"})
+    confidence_analysis: bool = field(
+        default=True, metadata={"description": "ENABLE_CONFIDENCE_ESCALATION: analyse path A answers at all"}
+    )
+    self_assessment: Literal["inline", "second_call", "off"] = field(
+        default="off", metadata={"description": "how the model rates its own answer ('off' for the offline model)"}
+    )

@@ -16,9 +16,10 @@ from langgraph.graph import END, START, StateGraph
 
 from graphs.context import Context
 from graphs.state import State, TurnInput
-from nodes.answer import auto_answer
+from nodes.answer import draft_answer, send_answer
 from nodes.canonical import serve_canonical
 from nodes.clarify import clarify
+from nodes.confidence import assess_answer
 from nodes.context import load_context
 from nodes.decide import decide_path
 from nodes.escalation import (
@@ -33,24 +34,25 @@ from nodes.refuse import refuse
 from nodes.rules import check_rules
 from nodes.signals import compute_signals
 
-PATH_NODES = {
-    "A": "auto_answer",
-    "B": "clarify",
-    "C": "serve_canonical",
-    "D": "offer_escalation",
-    "F": "refuse",
-}
+PATH_NODES = {"A": "draft_answer", "B": "clarify", "C": "serve_canonical", "D": "offer_escalation", "F": "refuse"}
 
 
-def route_path(
-    state: State,
-) -> Literal["auto_answer", "clarify", "serve_canonical", "offer_escalation", "refuse"]:
+def route_path(state: State) -> Literal["draft_answer", "clarify", "serve_canonical", "offer_escalation", "refuse"]:
     return PATH_NODES[state["path"]]  # type: ignore[return-value]
 
 
+def route_assessment(state: State) -> Literal["send_answer", "offer_escalation", "refuse"]:
+    """The checked draft goes out (A), is held back for an offer (D), or is refused (F)."""
+    return {"A": "send_answer", "D": "offer_escalation", "F": "refuse"}[state["path"]]  # type: ignore[return-value]
+
+
 def route_after_log(state: State) -> Literal["await_offer_reply", "await_creator", "__end__"]:
-    """Offers wait for the user, queued questions wait for the creator; everything else is done."""
-    return {"D": "await_offer_reply", "E": "await_creator"}.get(state["path"], END)  # type: ignore[return-value]
+    """An offer waits for the user, a queued question for the creator; everything else is done."""
+    if state["path"] == "E":
+        return "await_creator"
+    if state.get("escalation_id") and state.get("phase") == "turn":
+        return "await_offer_reply"
+    return END
 
 
 def route_offer_reply(state: State) -> Literal["queue_for_creator", "__end__"]:
@@ -66,7 +68,9 @@ builder.add_node(load_context)
 builder.add_node(compute_signals)
 builder.add_node(check_rules)
 builder.add_node(decide_path)
-builder.add_node(auto_answer)
+builder.add_node(draft_answer)
+builder.add_node(assess_answer)
+builder.add_node(send_answer)
 builder.add_node(clarify)
 builder.add_node(serve_canonical)
 builder.add_node(offer_escalation)
@@ -82,7 +86,9 @@ builder.add_edge("load_context", "compute_signals")
 builder.add_edge("compute_signals", "check_rules")
 builder.add_edge("check_rules", "decide_path")
 builder.add_conditional_edges("decide_path", route_path)
-for node in ("auto_answer", "clarify", "serve_canonical", "offer_escalation", "refuse"):
+builder.add_edge("draft_answer", "assess_answer")
+builder.add_conditional_edges("assess_answer", route_assessment)
+for node in ("send_answer", "clarify", "serve_canonical", "offer_escalation", "refuse"):
     builder.add_edge(node, "log_decision")
 builder.add_conditional_edges("log_decision", route_after_log)
 builder.add_conditional_edges("await_offer_reply", route_offer_reply)

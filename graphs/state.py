@@ -41,6 +41,16 @@ class State(TurnInput, total=False):
     """Why the question is refused outright (blocked topic, tier, agent disabled), if it is."""
     escalation_block: str | None
     """Why the creator cannot be asked right now (disabled, tier, quota, hours), if they cannot."""
+    analyse_answers: bool
+    """Whether path A answers get a confidence analysis (deployment switch and the agent's config)."""
+    hold: bool
+    """Path A only: draft the answer without streaming it, so it can be held back after the analysis."""
+    draft: str
+    """The AI's answer, before the analysis decides what to do with it."""
+    self_assessment: dict[str, Any] | None
+    """The model's own {score, reason} for its draft, when it gave one that parsed."""
+    analysis: dict[str, Any] | None
+    """The confidence of the draft: score, level, action, factors."""
     path: Path
     reason: str
     escalation_id: str | None

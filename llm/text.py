@@ -66,3 +66,11 @@ def numbers(text: str) -> set[str]:
     """The numbers a text mentions, in digits or words ("one-on-one" and "1-on-1" both give {"1"})."""
     found = {n.replace(",", ".") for n in NUMBER.findall(text)}
     return found | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
+
+
+@lru_cache(maxsize=4096)
+def phrase_pattern(phrase: str, *, plurals: bool = False) -> re.Pattern[str]:
+    """Whole words and phrases, case-insensitive; any run of spaces matches any whitespace."""
+    body = r"\s+".join(re.escape(part) for part in phrase.split())
+    suffix = r"(?:s|es)?" if plurals else ""
+    return re.compile(rf"(?<!\w){body}{suffix}(?!\w)", re.IGNORECASE)

@@ -7,6 +7,7 @@ import uuid
 
 from langgraph.runtime import Runtime
 
+from graphs.config import AgentConfig
 from graphs.context import Context
 from graphs.state import State
 
@@ -22,9 +23,11 @@ async def load_context(state: State, runtime: Runtime[Context]) -> dict:
     history = await ctx.conversations.history_before(
         uuid.UUID(state["conversation_id"]), uuid.UUID(state["message_id"])
     )
+    config = AgentConfig.model_validate(agent["config"])
     return {
         "started_at": started_at,
         "phase": "turn",
+        "analyse_answers": ctx.confidence_analysis and config.confidence_escalation.enabled,
         "agent": {
             "id": str(agent["id"]),
             "name": agent["name"],

@@ -8,8 +8,9 @@ from graphs.config import AgentConfig
 from graphs.context import Context
 from graphs.state import State
 from llm.text import content_terms, words
+from nodes.confidence import high_stakes_matches, never_auto_answer
+from nodes.reply import announce_decision
 
-SIGNAL_KEYS = ("similarity", "novelty", "complexity", "confidence")
 VAGUE_MAX_WORDS = 4
 QUESTION_WORDS = frozenset(
     "what how why when where which who whom whose can could should would do does did is are was were will may".split()
@@ -33,6 +34,8 @@ def choose_path(state: State) -> tuple[str, str]:
     if confident and not complex_:
         return "A", "confident"
     wanted = "novel" if novel else "complex" if complex_ else "low_confidence"
+    if wanted == "low_confidence" and state.get("analyse_answers"):
+        return "A", "low_confidence"  # drafted and checked: the analysis decides between answer and escalation
     if state.get("escalation_block") is None:
         return "D", wanted
     if not novel:
@@ -57,24 +60,19 @@ def is_vague_text(text: str) -> bool:
     return not (asks and content_terms(text))
 
 
-def announce_decision(state: State, runtime: Runtime[Context], path: str, reason: str) -> None:
-    """Stream the `decision` event: path, reason and the four signals."""
-    signals = state["signals"]
-    runtime.stream_writer(
-        {
-            "event": "decision",
-            "data": {
-                "message_id": state["message_id"],
-                "path": path,
-                "reason": reason,
-                "signals": {key: signals[key] for key in SIGNAL_KEYS},
-            },
-        }
-    )
+def should_hold(state: State, path: str, reason: str) -> bool:
+    """Draft a path A answer unseen when the analysis may hold it back: not plainly confident, or high stakes."""
+    if path != "A" or not state.get("analyse_answers"):
+        return False
+    config = AgentConfig.model_validate(state["agent"]["config"]).confidence_escalation
+    stakes = high_stakes_matches(state["text"], config)
+    return reason != "confident" or bool(stakes) or never_auto_answer(state["text"], stakes, config)
 
 
 async def decide_path(state: State, runtime: Runtime[Context]) -> dict:
-    """Pick the path and announce it: the first event of every turn."""
+    """Pick the path and announce it: the first event of every turn (a held draft announces after its check)."""
     path, reason = choose_path(state)
-    announce_decision(state, runtime, path, reason)
-    return {"path": path, "reason": reason}
+    hold = should_hold(state, path, reason)
+    if not hold:
+        announce_decision(state, runtime, path, reason)
+    return {"path": path, "reason": reason, "hold": hold}

@@ -16,8 +16,7 @@ from langgraph.types import interrupt
 from graphs.config import AgentConfig
 from graphs.context import Context
 from graphs.state import State
-from nodes.decide import announce_decision
-from nodes.reply import send_reply, step_id
+from nodes.reply import announce_decision, send_reply, step_id
 from stores.events import inbox_stream
 
 
@@ -30,28 +29,46 @@ def context_summary(state: State) -> str:
     return "\n".join(lines)
 
 
-async def offer_escalation(state: State, runtime: Runtime[Context]) -> dict:
-    """Record the offer and ask the user whether to send the question to the creator."""
+async def open_offer(state: State, runtime: Runtime[Context], reason: str) -> tuple[uuid.UUID, int]:
+    """Record an escalation offer (with the AI's draft and its confidence, if any) and the hand-off request."""
+    ctx = runtime.context
     config = AgentConfig.model_validate(state["agent"]["config"])
     escalation_id = step_id(state, "escalation")
-    await runtime.context.escalations.create_offer(
+    await ctx.escalations.create_offer(
         escalation_id=escalation_id,
         agent_id=uuid.UUID(state["agent_id"]),
         conversation_id=uuid.UUID(state["conversation_id"]),
         user_id=uuid.UUID(state["user_id"]),
         message_id=uuid.UUID(state["message_id"]),
         question=state["text"],
-        reason=state["reason"],
+        reason=reason,
         context_summary=context_summary(state),
         signals=state["signals"],
         user_tier=state["user_tier"],
+        ai_draft=state.get("draft"),
+        ai_confidence=state.get("analysis"),
     )
-    hours = config.expected_response_hours
+    await ctx.event_log.record(
+        "human_handoff.requested",
+        agent_id=uuid.UUID(state["agent_id"]),
+        conversation_id=uuid.UUID(state["conversation_id"]),
+        message_id=uuid.UUID(state["message_id"]),
+        escalation_id=escalation_id,
+        payload={"reason": reason, "confidence": (state.get("analysis") or {}).get("score")},
+    )
+    return escalation_id, config.expected_response_hours
+
+
+async def offer_escalation(state: State, runtime: Runtime[Context]) -> dict:
+    """Record the offer and ask the user whether to send the question to the creator."""
+    escalation_id, hours = await open_offer(state, runtime, state["reason"])
     content = (
         f"This is new to me and I'd rather not guess. Shall I send it to {state['agent']['creator_name']}? "
         f"Expected reply within {hours} h."
     )
     offer = {"escalation_id": str(escalation_id), "reason": state["reason"], "expected_response_hours": hours}
+    if state.get("analysis"):
+        offer["confidence"] = state["analysis"]
     reply = await send_reply(
         state,
         runtime,

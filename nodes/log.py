@@ -28,6 +28,9 @@ async def log_decision(state: State, runtime: Runtime[Context]) -> dict:
             "canonical_answer_id": (state.get("canonical_match") or {}).get("id"),
             "canonical_rejected": state.get("canonical_rejected", []),
             "signals": state.get("signals", {}),
+            "self_assessment": state.get("self_assessment"),
+            "analysis": state.get("analysis"),
         },
+        analysis=state.get("analysis") if state.get("phase", "turn") == "turn" else None,
     )
     return {}

@@ -38,6 +38,10 @@ def refusal_text(reason: str, state: State) -> str:
             f"That's a new one for {creator}, who takes questions only during set hours. "
             "Please ask again during those hours."
         ),
+        "never_auto_answer": (
+            f"{name} doesn't answer questions like this on its own, and {creator} can't take new questions right "
+            "now. Please ask again later, or talk to a professional you trust."
+        ),
         "quota_day": (
             f"{creator} has received all the questions they can answer today. "
             "Please ask again tomorrow, or try rephrasing so I can help."

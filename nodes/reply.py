@@ -11,6 +11,7 @@ from graphs.context import Context
 from graphs.state import State
 from stores.events import conversation_stream
 
+SIGNAL_KEYS = ("similarity", "novelty", "complexity", "confidence")
 _NAMESPACE = uuid.UUID("6f1c1c57-6d52-4c1e-9a87-2f0f5d0e4a11")
 
 
@@ -52,3 +53,19 @@ async def send_reply(
     if state.get("phase", "turn") != "turn":
         await runtime.context.events.publish(conversation_stream(state["conversation_id"]), event, data)
     return {"id": str(stored["id"]), "content": content, "path": path, **(metadata or {})}
+
+
+def announce_decision(state: State, runtime: Runtime[Context], path: str, reason: str) -> None:
+    """Stream the `decision` event: path, reason and the four signals."""
+    signals = state["signals"]
+    runtime.stream_writer(
+        {
+            "event": "decision",
+            "data": {
+                "message_id": state["message_id"],
+                "path": path,
+                "reason": reason,
+                "signals": {key: signals[key] for key in SIGNAL_KEYS},
+            },
+        }
+    )

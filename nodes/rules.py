@@ -6,28 +6,20 @@ whether the creator can be asked right now (escalation on, user's tier, availabi
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
-from functools import lru_cache
 
 from langgraph.runtime import Runtime
 
 from graphs.config import WEEKDAYS, AgentConfig, AvailabilityWindows
 from graphs.context import Context
 from graphs.state import State
-
-
-@lru_cache(maxsize=1024)
-def _topic_pattern(topic: str) -> re.Pattern[str]:
-    """Whole words and phrases, case-insensitive; any run of spaces in the topic matches any whitespace."""
-    body = r"\s+".join(re.escape(part) for part in topic.split())
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+from llm.text import phrase_pattern
 
 
 def blocked_topic(text: str, topics: list[str]) -> str | None:
     """The first blocked topic the text mentions, if any."""
-    return next((topic for topic in topics if _topic_pattern(topic).search(text)), None)
+    return next((topic for topic in topics if phrase_pattern(topic).search(text)), None)
 
 
 def within_availability(windows: AvailabilityWindows | None, now: datetime | None = None) -> bool:

@@ -26,12 +26,16 @@ class DecisionStore:
         signals: dict,
         latency_ms: float,
         details: dict | None = None,
+        analysis: dict | None = None,
     ) -> None:
+        """Store one decision; `analysis` is the confidence analysis of a path A answer, if one was made."""
+        analysis = analysis or {}
         async with self.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO decisions (message_id, agent_id, conversation_id, user_id, path, reason,"
-                " similarity, novelty, complexity, confidence, latency_ms, details)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                " similarity, novelty, complexity, confidence, latency_ms, details,"
+                " confidence_score, confidence_level, confidence_action)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (
                     message_id,
                     agent_id,
@@ -45,6 +49,9 @@ class DecisionStore:
                     signals.get("confidence"),
                     latency_ms,
                     Jsonb(details or {}),
+                    analysis.get("score"),
+                    analysis.get("level"),
+                    analysis.get("action"),
                 ),
             )
 

@@ -48,12 +48,14 @@ class EscalationStore:
         context_summary: str,
         signals: dict,
         user_tier: str,
+        ai_draft: str | None = None,
+        ai_confidence: dict | None = None,
     ) -> dict:
         async with self.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO escalations (id, agent_id, conversation_id, user_id, message_id, question, reason,"
-                " status, context_summary, signals, user_tier)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, 'offered', %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                " status, context_summary, signals, user_tier, ai_draft, ai_confidence)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, 'offered', %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
                 (
                     escalation_id,
                     agent_id,
@@ -65,6 +67,8 @@ class EscalationStore:
                     context_summary,
                     Jsonb(signals),
                     user_tier,
+                    ai_draft,
+                    Jsonb(ai_confidence) if ai_confidence else None,
                 ),
             )
         return await self.get(escalation_id)  # type: ignore[return-value]

@@ -59,10 +59,29 @@ class MetricsStore:
             )
             canonical = await cur.fetchone()
             cur = await conn.execute(
-                "SELECT count(*) AS n FROM escalations WHERE agent_id = %s AND status = 'pending'",
-                (agent_id,),
+                "SELECT count(*) FILTER (WHERE status = 'pending') AS pending,"
+                " count(*) FILTER (WHERE created_at >= now() - %s::interval) AS offered,"
+                " count(*) FILTER (WHERE created_at >= now() - %s::interval AND queued_at IS NOT NULL) AS queued,"
+                " count(*) FILTER (WHERE created_at >= now() - %s::interval AND reason = 'low_confidence')"
+                "   AS low_confidence,"
+                " count(*) FILTER (WHERE created_at >= now() - %s::interval AND reason = 'low_confidence'"
+                "   AND queued_at IS NOT NULL) AS low_confidence_queued"
+                " FROM escalations WHERE agent_id = %s",
+                (since, since, since, since, agent_id),
             )
-            pending = (await cur.fetchone())["n"]
+            escalations = await cur.fetchone()
+            pending = escalations["pending"]
+            cur = await conn.execute(
+                "SELECT confidence_level AS level, confidence_action AS action, count(*) AS n FROM decisions"
+                " WHERE agent_id = %s AND created_at >= now() - %s::interval AND confidence_level IS NOT NULL"
+                " GROUP BY 1, 2",
+                (agent_id, since),
+            )
+            levels = {"HIGH": 0, "MEDIUM": 0, "LOW": 0}
+            actions = {"answer": 0, "review": 0, "disclaimer": 0, "escalate": 0, "refuse": 0}
+            for row in await cur.fetchall():
+                levels[row["level"]] += row["n"]
+                actions[row["action"]] += row["n"]
             cur = await conn.execute(
                 "SELECT (created_at AT TIME ZONE %s)::date AS day, path, count(*) AS n FROM decisions"
                 " WHERE agent_id = %s AND created_at >= now() - %s::interval GROUP BY 1, 2 ORDER BY 1",
@@ -86,6 +105,12 @@ class MetricsStore:
             "escalations_today": today,
             "escalations_week": week,
             "pending_escalations": pending,
+            "escalations_offered": escalations["offered"],
+            "escalations_queued": escalations["queued"],
+            "escalation_rate": round(escalations["offered"] / n_turns, 4) if n_turns else 0.0,
+            "escalations_low_confidence": escalations["low_confidence"],
+            "escalations_low_confidence_queued": escalations["low_confidence_queued"],
+            "answer_confidence": {"levels": levels, "actions": actions},
             "answer_reuse_count": reuse,
             "canonical_answers": canonical["answers"],
             "canonical_answers_from_escalations": canonical["from_escalations"],

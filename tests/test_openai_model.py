@@ -22,14 +22,20 @@ async def test_path_a_streams_from_an_openai_compatible_server(
     assert health["llm"] == "openai"
     assert turn.decision["path"] == "A"
     tokens = [data["text"] for name, data in turn.events if name == "token"]
-    assert len(tokens) == len(STUB_ANSWER.split(" "))  # one event per streamed chunk
-    assert turn.first("message")["content"] == STUB_ANSWER == "".join(tokens)
+    assert len(tokens) == len(STUB_ANSWER.split(" "))  # one event per streamed chunk; the trailer never shown
+    message = turn.first("message")
+    assert message["content"] == STUB_ANSWER == "".join(tokens).strip()
+    assert message["confidence"]["action"] == "answer" and message["confidence"]["level"] == "HIGH"
+    assert {"name": "self_assessment", "value": 0.92, "detail": "the knowledge states the amount"} in (
+        message["confidence"]["factors"]
+    )
 
     request = openai_stub.requests[seen]
     assert request["stream"] is True and request["model"] == "stub"
     system = request["messages"][0]["content"]
     assert "Coach Mia" in system and "Warm, direct strength coach." in system
     assert "1.6 to 2.2 grams of protein" in system  # retrieved knowledge reached the model
+    assert "[[confidence:" in system  # the self-assessment is asked for in the same call
     assert request["messages"][-1] == {"role": "user", "content": KNOWN_QUESTION}
 
 

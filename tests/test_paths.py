@@ -195,7 +195,9 @@ async def test_config_takes_effect_on_the_next_message(api: Api) -> None:
         json=config | {"auto_answer_confidence_threshold": 0.99},
     )
     turn = await api.stream(conversation, world.users["follower"], KNOWN_QUESTION)
-    assert (turn.decision["path"], turn.decision["reason"]) == ("D", "low_confidence")
+    # No longer "confident" before answering: the answer is drafted and checked before anyone sees it.
+    assert turn.decision["reason"] == "low_confidence"
+    assert turn.names.index("decision") == 0 and "confidence" in turn.events[-2][1]
 
 
 async def test_a_client_that_disconnects_mid_answer_still_gets_it_stored(api: Api) -> None:

@@ -88,8 +88,9 @@ def test_config_defaults_and_validation() -> None:
     config = AgentConfig()
     assert config.auto_answer_confidence_threshold == 0.75 and config.canonical_similarity_threshold == 0.85
     assert config.escalation_user_tiers == ["follower", "paid"] and config.expected_response_hours == 24
-    assert config.confidence_escalation.immediate_threshold == 0.30
-    assert AgentConfig(confidence_escalation={"mode": "strict"}).confidence_escalation.immediate_threshold == 0.5
+    assert config.confidence_escalation.effective_immediate_threshold == 0.30
+    strict = AgentConfig(confidence_escalation={"mode": "strict"}).confidence_escalation
+    assert strict.effective_immediate_threshold == 0.5 and strict.immediate_threshold is None
     for bad in (
         {"auto_answer_confidence_threshold": 1.5},
         {"allowed_user_tiers": ["vip"]},

@@ -14,12 +14,16 @@ from graphs.config import AgentConfig
 router = APIRouter(prefix="/orchestrator/config", tags=["config"])
 
 READ_ONLY = ("agent_id", "agent_handle")
+READ_ONLY_NESTED = {"confidence_escalation": ("effective_immediate_threshold",)}
 
 
 def config_json(agent: dict, config: AgentConfig) -> dict:
-    return {"agent_id": str(agent["id"]), "agent_handle": agent["handle"], "enabled": agent["enabled"]} | (
-        config.model_dump(mode="json")
+    body = {"agent_id": str(agent["id"]), "agent_handle": agent["handle"], "enabled": agent["enabled"]}
+    body |= config.model_dump(mode="json")
+    body["confidence_escalation"]["effective_immediate_threshold"] = (
+        config.confidence_escalation.effective_immediate_threshold
     )
+    return body
 
 
 @router.get("/{agent_id}")
@@ -36,6 +40,9 @@ async def put_config(
 ) -> dict:
     """Replace the config (what GET returned, edited); read-only fields are ignored, the rest validated."""
     fields = {key: value for key, value in body.items() if key not in READ_ONLY}
+    for section, names in READ_ONLY_NESTED.items():
+        if isinstance(fields.get(section), dict):
+            fields[section] = {k: v for k, v in fields[section].items() if k not in names}
     enabled = fields.pop("enabled", None)
     if enabled is not None and not isinstance(enabled, bool):
         raise ApiError(422, "validation_error", "enabled: must be true or false")

@@ -26,6 +26,11 @@ KNOWLEDGE = [
         "Beginners should train full body three times a week on non-consecutive days. Do three sets of five to "
         "eight reps and add a little weight each week while your form stays clean.",
     ),
+    (
+        "Pain and injuries",
+        "If a lift causes sharp pain, stop the set and do not train through it. Pain that lasts more than a few "
+        "days needs a physiotherapist or a doctor, not more training.",
+    ),
 ]
 KNOWN_QUESTION = "How much protein should I eat per day?"
 VAGUE_QUESTION = "protein?"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -14,14 +15,19 @@ from starlette.routing import Route
 
 from tests.utils.servers import free_port
 
-STUB_ANSWER = "Stub model here: protein helps you recover, so spread it across your meals."
+STUB_ANSWER = "Stub model here: aim for 1.6 to 2.2 grams of protein per kilogram of bodyweight each day."
+STUB_TRAILER = "\n[[confidence: 0.92 | the knowledge states the amount]]"
 
 
 class OpenAIStub:
     """Serves /v1/chat/completions (streaming and not) with a fixed answer; records every request."""
 
-    def __init__(self, answer: str = STUB_ANSWER) -> None:
-        self.answer = answer
+    def __init__(self, answer: str = STUB_ANSWER + STUB_TRAILER, token_delay_s: float = 0.0) -> None:
+        self.default_answer = self.answer = answer
+        self.token_delay_s = token_delay_s
+        """Seconds per generated chunk: lets benchmarks model a real server's generation speed."""
+        self.rating = '{"score": 0.9, "reason": "supported"}'
+        """What a non-streamed request (the second-call self-assessment) gets back."""
         self.requests: list[dict] = []
         self.port = free_port()
         app = Starlette(
@@ -53,16 +59,29 @@ class OpenAIStub:
         self.requests.append(body)
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = [
-            {"object": "embedding", "index": i, "embedding": [((sum(str(t).encode()) * (k + 1)) % 97) / 97 for k in range(8)]}
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": [((sum(str(t).encode()) * (k + 1)) % 97) / 97 for k in range(8)],
+            }
             for i, t in enumerate(texts)
         ]
-        return JSONResponse({"object": "list", "data": data, "model": body.get("model"), "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": 0, "total_tokens": 0},
+            }
+        )
 
     async def _completions(self, request: Request) -> JSONResponse | StreamingResponse:
         body = await request.json()
         self.requests.append(body)
         created, model = int(time.time()), body.get("model", "stub")
+        content = self.rating if "reply with JSON only" in body["messages"][0]["content"] else self.answer
         if not body.get("stream"):
+            await asyncio.sleep(self.token_delay_s * len(content.split(" ")))
             return JSONResponse(
                 {
                     "id": "chatcmpl-stub",
@@ -70,17 +89,19 @@ class OpenAIStub:
                     "created": created,
                     "model": model,
                     "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": self.answer}, "finish_reason": "stop"}
+                        {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
                     ],
                 }
             )
 
         async def chunks():  # noqa: ANN202
-            words = self.answer.split(" ")
+            words = content.split(" ")
             for i, word in enumerate(words):
                 delta = {"content": word + (" " if i < len(words) - 1 else "")}
                 if i == 0:
                     delta["role"] = "assistant"
+                if self.token_delay_s:
+                    await asyncio.sleep(self.token_delay_s)
                 yield _chunk(created, model, delta, None)
             yield _chunk(created, model, {}, "stop")
             yield "data: [DONE]\n\n"
