@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench lint format migrate seed clean
+.PHONY: setup run test bench bench-confidence lint format migrate seed clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.turn_latency
+
+bench-confidence: setup
+	$(BIN)/python -m bench.confidence
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

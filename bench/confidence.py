@@ -6,7 +6,7 @@
 2. OpenAI-compatible stub generating at a fixed speed: the self-assessment inline (same call, a trailer) vs in a
    second call vs off, for the same turns: time to first token, to the final event, and requests per turn.
 
-    .venv/bin/python -m bench.confidence [--turns 200] [--model-turns 30] [--token-ms 15]
+    .venv/bin/python -m bench.confidence [--turns 200] [--model-turns 30] [--token-ms 15] [--ttft-ms 0,300]
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--model-turns", type=int, default=30)
     parser.add_argument("--token-ms", type=float, default=15.0, help="stub generation speed, ms per token")
+    parser.add_argument("--ttft-ms", default="0,300", help="stub per-request delay before its first token, a run each")
     args = parser.parse_args()
 
     results: dict = {"analysis_function": analysis_cost_us()}
@@ -93,32 +94,34 @@ def main() -> None:
             on.stop()
             off.stop()
 
-        stub = OpenAIStub(answer=STUB_ANSWER + STUB_TRAILER, token_delay_s=args.token_ms / 1000).start()
-        try:
-            for mode in ("off", "inline", "second_call"):
-                # Only the inline mode asks for the trailer, so only it pays for the trailer's tokens.
-                stub.answer = STUB_ANSWER + (STUB_TRAILER if mode == "inline" else "")
-                server = stores.server(
-                    f"model-{mode}",
-                    OPENAI_API_KEY="sk-bench",
-                    OPENAI_BASE_URL=stub.base_url,
-                    OPENAI_MODEL="stub",
-                    CONFIDENCE_SELF_ASSESSMENT=mode,
-                )
-                try:
-                    before = len(stub.requests)
-                    marks = asyncio.run(
-                        run_turns(server.url, stores.admin_key, world, [KNOWN_QUESTION], args.model_turns)
+        for ttft in (float(v) for v in args.ttft_ms.split(",")):
+            stub = OpenAIStub(token_delay_s=args.token_ms / 1000, first_token_delay_s=ttft / 1000).start()
+            try:
+                for mode in ("off", "inline", "second_call"):
+                    # Only the inline mode asks for the trailer, so only it pays for the trailer's tokens.
+                    stub.answer = STUB_ANSWER + (STUB_TRAILER if mode == "inline" else "")
+                    server = stores.server(
+                        f"model-{mode}",
+                        OPENAI_API_KEY="sk-bench",
+                        OPENAI_BASE_URL=stub.base_url,
+                        OPENAI_MODEL="stub",
+                        CONFIDENCE_SELF_ASSESSMENT=mode,
                     )
-                    made = len(stub.requests) - before
-                finally:
-                    server.stop()
-                turns = marks[KNOWN_QUESTION]
-                results[f"model_first_token_ms[{mode}]"] = percentiles([m["first_token"] for m in turns])
-                results[f"model_final_event_ms[{mode}]"] = percentiles([m["final"] for m in turns])
-                results[f"model_requests_per_turn[{mode}]"] = round(made / (args.model_turns + 5), 2)
-        finally:
-            stub.stop()
+                    try:
+                        before = len(stub.requests)
+                        marks = asyncio.run(
+                            run_turns(server.url, stores.admin_key, world, [KNOWN_QUESTION], args.model_turns)
+                        )
+                        made = len(stub.requests) - before
+                    finally:
+                        server.stop()
+                    turns = marks[KNOWN_QUESTION]
+                    label = f"{mode}, ttft {ttft:.0f}"
+                    results[f"model_first_token_ms[{label}]"] = percentiles([m["first_token"] for m in turns])
+                    results[f"model_final_event_ms[{label}]"] = percentiles([m["final"] for m in turns])
+                    results[f"model_requests_per_turn[{label}]"] = round(made / (args.model_turns + 5), 2)
+            finally:
+                stub.stop()
 
     print(
         f"analysis function alone: p50 {results['analysis_function']['p50_us']} µs, "

@@ -22,10 +22,14 @@ STUB_TRAILER = "\n[[confidence: 0.92 | the knowledge states the amount]]"
 class OpenAIStub:
     """Serves /v1/chat/completions (streaming and not) with a fixed answer; records every request."""
 
-    def __init__(self, answer: str = STUB_ANSWER + STUB_TRAILER, token_delay_s: float = 0.0) -> None:
+    def __init__(
+        self, answer: str = STUB_ANSWER + STUB_TRAILER, token_delay_s: float = 0.0, first_token_delay_s: float = 0.0
+    ) -> None:
         self.default_answer = self.answer = answer
         self.token_delay_s = token_delay_s
         """Seconds per generated chunk: lets benchmarks model a real server's generation speed."""
+        self.first_token_delay_s = first_token_delay_s
+        """Seconds before the first chunk of every request (queueing, prefill): a hosted API's per-request cost."""
         self.rating = '{"score": 0.9, "reason": "supported"}'
         """What a non-streamed request (the second-call self-assessment) gets back."""
         self.requests: list[dict] = []
@@ -80,6 +84,7 @@ class OpenAIStub:
         self.requests.append(body)
         created, model = int(time.time()), body.get("model", "stub")
         content = self.rating if "reply with JSON only" in body["messages"][0]["content"] else self.answer
+        await asyncio.sleep(self.first_token_delay_s)
         if not body.get("stream"):
             await asyncio.sleep(self.token_delay_s * len(content.split(" ")))
             return JSONResponse(
