@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -34,6 +36,10 @@ class Context:
     embedder: Embedder = field(metadata={"description": "question and knowledge embeddings"})
     event_log: EventLog = field(metadata={"description": "product events such as human_handoff.requested"})
     chat_model: BaseChatModel = field(metadata={"description": "the model that writes path A answers"})
+    clock: Callable[[], datetime] = field(
+        default=lambda: datetime.now(UTC),
+        metadata={"description": "the current time (quota days, availability hours); evals and simulations set it"},
+    )
     confidence_analysis: bool = field(
         default=True, metadata={"description": "ENABLE_CONFIDENCE_ESCALATION: analyse path A answers at all"}
     )

@@ -99,6 +99,7 @@ async def queue_for_creator(state: State, runtime: Runtime[Context]) -> dict:
         config.timezone,
         config.max_escalations_per_day,
         config.max_escalations_per_week,
+        ctx.clock(),
     )
     path, reason = ("E", "accepted") if verdict == "queued" else ("F", verdict)
     announce_decision(state, runtime, path, reason)

@@ -53,9 +53,10 @@ async def escalation_block(state: State, runtime: Runtime[Context], config: Agen
         return "escalation_disabled"
     if state["user_tier"] not in config.escalation_user_tiers:
         return "tier_not_eligible"
-    if not within_availability(config.windows):
+    now = runtime.context.clock()
+    if not within_availability(config.windows, now):
         return "outside_availability"
-    today, week = await runtime.context.escalations.usage(uuid.UUID(state["agent_id"]), config.timezone)
+    today, week = await runtime.context.escalations.usage(uuid.UUID(state["agent_id"]), config.timezone, now)
     if today >= config.max_escalations_per_day:
         return "quota_day"
     if week >= config.max_escalations_per_week:

@@ -95,10 +95,20 @@ class EscalationStore:
             return cur.rowcount == 1
 
     async def queue(
-        self, escalation_id: uuid.UUID, agent_id: uuid.UUID, tz: ZoneInfo, per_day: int, per_week: int
+        self,
+        escalation_id: uuid.UUID,
+        agent_id: uuid.UUID,
+        tz: ZoneInfo,
+        per_day: int,
+        per_week: int,
+        now: datetime | None = None,
     ) -> str:
-        """Queue an accepted escalation if the quotas allow: 'queued', 'quota_day' or 'quota_week'."""
-        day, week = quota_windows(tz)
+        """Queue an accepted escalation if the quotas allow: 'queued', 'quota_day' or 'quota_week'.
+
+        `now` (default: the current time) stamps queued_at and places the quota day and week.
+        """
+        now = now or datetime.now(tz)
+        day, week = quota_windows(tz, now)
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(agent_id),))
             cur = await conn.execute("SELECT status, decline_reason FROM escalations WHERE id = %s", (escalation_id,))
@@ -114,9 +124,8 @@ class EscalationStore:
                 verdict = "quota_week"
             else:
                 await conn.execute(
-                    "UPDATE escalations SET status = 'pending', queued_at = now()"
-                    " WHERE id = %s AND status = 'accepted'",
-                    (escalation_id,),
+                    "UPDATE escalations SET status = 'pending', queued_at = %s WHERE id = %s AND status = 'accepted'",
+                    (now, escalation_id),
                 )
                 return "queued"
             await conn.execute(
@@ -126,9 +135,9 @@ class EscalationStore:
             )
             return verdict
 
-    async def usage(self, agent_id: uuid.UUID, tz: ZoneInfo) -> tuple[int, int]:
+    async def usage(self, agent_id: uuid.UUID, tz: ZoneInfo, now: datetime | None = None) -> tuple[int, int]:
         """Escalations queued today and this week (the quota counts)."""
-        day, week = quota_windows(tz)
+        day, week = quota_windows(tz, now)
         async with self.pool.connection() as conn:
             return await self._counts(conn, agent_id, day, week)
 

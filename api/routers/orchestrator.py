@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -13,7 +13,9 @@ from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participan
 from api.errors import ApiError, not_found
 from api.schemas import AnswerText, LayerField, Text, escalation_json
 from api.services import Services
+from graphs import gates
 from graphs.config import LAYER_TIERS, AgentConfig
+from graphs.gates import GateConflict
 from graphs.runner import TurnEvent
 from stores.accounts import Principal
 from stores.metrics import MetricsStore
@@ -83,42 +85,32 @@ async def _creators_escalation(escalation_id: uuid.UUID, creator: Principal, ser
     return escalation
 
 
-async def _resume(services: Services, escalation: dict, value: dict) -> dict:
-    """Resume the question's thread and answer with the escalation as it now stands."""
+async def _decide(services: Services, escalation: dict, decision: Awaitable[list[TurnEvent]]) -> dict:
+    """Store the human decision and resume the thread; answer with the escalation as it now stands."""
     try:
-        events = await services.runner.collect(services.runner.resume(escalation["message_id"], value))
+        events = await decision
+    except GateConflict as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
     except Exception as exc:
         # The decision is stored; the recovery sweep will finish acting on it.
         raise ApiError(502, "resume_failed", "saved, but not yet delivered; it will be retried") from exc
     updated = await services.context.escalations.get(escalation["id"])
     result = turn_result(events)
-    return {
-        "escalation": escalation_json(updated),
-        "decision": result["decision"],
-        "message": result["message"],
-    }
-
-
-def _conflict(escalation: dict, action: str) -> ApiError:
-    return ApiError(409, "conflict", f"cannot {action} an escalation that is {escalation['status']}")
+    return {"escalation": escalation_json(updated), "decision": result["decision"], "message": result["message"]}
 
 
 @router.post("/queue/{escalation_id}/accept")
 async def accept_offer(escalation_id: uuid.UUID, user: UserDep, services: ServicesDep) -> dict:
     """Path E: send the offered question to the creator's queue (if the quota allows)."""
     escalation = await _users_escalation(escalation_id, user, services)
-    if not await services.context.escalations.transition(escalation_id, "offered", "accepted"):
-        raise _conflict(escalation, "accept")
-    return await _resume(services, escalation, {"action": "accept"})
+    return await _decide(services, escalation, gates.accept_offer(services.runner, escalation))
 
 
 @router.post("/queue/{escalation_id}/dismiss")
 async def dismiss_offer(escalation_id: uuid.UUID, user: UserDep, services: ServicesDep) -> dict:
     """Drop the offer: the question is not sent."""
     escalation = await _users_escalation(escalation_id, user, services)
-    if not await services.context.escalations.transition(escalation_id, "offered", "dismissed"):
-        raise _conflict(escalation, "dismiss")
-    return await _resume(services, escalation, {"action": "dismiss"})
+    return await _decide(services, escalation, gates.dismiss_offer(services.runner, escalation))
 
 
 @router.get("/queue")
@@ -142,16 +134,9 @@ async def answer_escalation(
             "validation_error",
             f"layer: a {body.layer} answer would be hidden from the {escalation['user_tier']} member who asked",
         )
-    if not await services.context.escalations.transition(
-        escalation_id,
-        "pending",
-        "answered",
-        answer=body.answer,
-        answer_layer=body.layer,
-        resolved_at=datetime.now(UTC),
-    ):
-        raise _conflict(escalation, "answer")
-    return await _resume(services, escalation, {"action": "answer", "answer": body.answer, "layer": body.layer})
+    return await _decide(
+        services, escalation, gates.answer_escalation(services.runner, escalation, body.answer, body.layer)
+    )
 
 
 @router.post("/queue/{escalation_id}/decline")
@@ -161,11 +146,7 @@ async def decline_escalation(
     """Decline: the graph resumes and tells the user politely."""
     escalation = await _creators_escalation(escalation_id, creator, services)
     reason = (body.reason if body else None) or None
-    if not await services.context.escalations.transition(
-        escalation_id, "pending", "declined", decline_reason=reason, resolved_at=datetime.now(UTC)
-    ):
-        raise _conflict(escalation, "decline")
-    return await _resume(services, escalation, {"action": "decline", "reason": reason})
+    return await _decide(services, escalation, gates.decline_escalation(services.runner, escalation, reason))
 
 
 @router.get("/metrics/{agent_id}")
