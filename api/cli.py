@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 from api.settings import load_settings
+from evals.cli import add_eval_commands, run_eval_command
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--seed-demo", action="store_true", help="create the demo creator, agent and users")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo data and print its keys")
+    add_eval_commands(commands)
     args = parser.parse_args(argv)
 
     overrides = {k: v for k, v in {"host": args.__dict__.get("host"), "port": args.__dict__.get("port")}.items() if v}
@@ -36,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_migrate(settings))
     elif args.command == "seed-demo":
         asyncio.run(_seed(settings))
+    elif args.command == "eval":
+        logging.getLogger().setLevel(logging.WARNING)  # the progress bar and the summary are the output
+        raise SystemExit(run_eval_command(args))
 
 
 async def _migrate(settings) -> None:  # noqa: ANN001

@@ -2,7 +2,8 @@
 
 It reads the same prompt ChatOpenAI would get (persona and numbered knowledge passages in the system message,
 the question last), picks the passages' sentences that share the most meaning-bearing words with the question,
-and streams them word by word. Deterministic, so the product works and evals reproduce without a network.
+and streams them word by word; when those sentences cover less than 40% of the question (rare words weighing
+more), it says it has nothing on that instead of answering something else. Deterministic, so the product works and evals reproduce without a network.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from llm.text import content_terms, sentences
+from llm.text import content_terms, idf_weights, sentences, weighted_coverage
 
 PASSAGE = re.compile(r"^\[(\d+)\]\s*(?:\(([^)]*)\)\s*)?(.*)$")
 NO_ANSWER = "I don't have anything from the creator's material on that yet."
@@ -26,6 +27,8 @@ class OfflineChatModel(BaseChatModel):
     """Extractive, deterministic answers grounded in the knowledge passages of the prompt."""
 
     max_sentences: int = 3
+    min_coverage: float = 0.4
+    """Answer only if the chosen sentences cover at least this share of the question (IDF-weighted)."""
 
     @property
     def _llm_type(self) -> str:
@@ -35,16 +38,21 @@ class OfflineChatModel(BaseChatModel):
         system = "\n".join(str(m.content) for m in messages if isinstance(m, SystemMessage))
         question = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
         asked = content_terms(question)
-        scored: list[tuple[float, int, str]] = []
-        for order, sentence in enumerate(_passage_sentences(system)):
-            overlap = len(asked & content_terms(sentence))
-            if overlap:
+        passages = _passages(system)
+        idf = idf_weights([content_terms(f"{title} {text}") for title, text in passages])
+        scored: list[tuple[float, int, str, set[str]]] = []
+        candidates = ((title, s) for title, text in passages for s in sentences(text))
+        for order, (title, sentence) in enumerate(candidates):
+            if own := asked & content_terms(sentence):
                 # Prefer sentences covering more of the question; earlier passages break ties (better retrieval).
-                scored.append((-overlap / (len(asked) or 1), order, sentence))
-        if not scored:
-            return NO_ANSWER
+                # Coverage counts the passage's title too: "Beginner strength program" covers "program".
+                in_context = asked & content_terms(f"{title} {sentence}")
+                scored.append((-weighted_coverage(asked, own, idf), order, sentence, in_context))
         best = sorted(scored)[: self.max_sentences]
-        return " ".join(sentence for _, _, sentence in sorted(best, key=lambda item: item[1]))
+        covered = set().union(*(terms for *_, terms in best)) if best else set()
+        if weighted_coverage(asked, covered, idf) < self.min_coverage:
+            return NO_ANSWER  # the knowledge touches the question but does not answer it
+        return " ".join(sentence for _, _, sentence, _ in sorted(best, key=lambda item: item[1]))
 
     def _generate(
         self,
@@ -79,12 +87,11 @@ class OfflineChatModel(BaseChatModel):
             yield chunk
 
 
-def _passage_sentences(system: str) -> list[str]:
-    found = []
-    for line in system.splitlines():
-        if match := PASSAGE.match(line.strip()):
-            found.extend(sentences(match.group(3)))
-    return found
+def _passages(system: str) -> list[tuple[str, str]]:
+    """(title, text) of each numbered knowledge passage in the prompt."""
+    return [
+        (match.group(2) or "", match.group(3)) for line in system.splitlines() if (match := PASSAGE.match(line.strip()))
+    ]
 
 
 def _tokens(text: str) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")  # also glued to a unit: "5k", "10kg"
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 STOPWORDS = frozenset(
@@ -60,12 +61,38 @@ NUMBER_WORDS = {
         "seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "half": "0.5"}
+ORDINALS = {
+    word: f"#{rank}"
+    for rank, word in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)
+}
 
 
 def numbers(text: str) -> set[str]:
     """The numbers a text mentions, in digits or words ("one-on-one" and "1-on-1" both give {"1"})."""
     found = {n.replace(",", ".") for n in NUMBER.findall(text)}
-    return found | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
+    tokens = words(text)
+    return (
+        found | {NUMBER_WORDS[w] for w in tokens if w in NUMBER_WORDS} | {ORDINALS[w] for w in tokens if w in ORDINALS}
+    )
+
+
+def idf_weights(documents: list[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each term over a few documents (rarer terms say more)."""
+    count = len(documents)
+    frequency: dict[str, int] = {}
+    for terms in documents:
+        for term in terms:
+            frequency[term] = frequency.get(term, 0) + 1
+    weights = {term: math.log((count + 1) / (df + 1)) + 1 for term, df in frequency.items()}
+    return weights | {"": math.log(count + 1) + 1}  # a term no document has weighs the most
+
+
+def weighted_coverage(asked: set[str], covered: set[str], idf: dict[str, float]) -> float:
+    """Share of the question's terms found, each weighted by its IDF."""
+    if not asked:
+        return 0.0
+    weight = {term: idf.get(term, idf[""]) for term in asked}
+    return sum(weight[t] for t in asked & covered) / sum(weight.values())
 
 
 @lru_cache(maxsize=4096)

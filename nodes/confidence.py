@@ -73,6 +73,8 @@ class Analysis:
     level: str
     factors: list[dict]
     high_stakes: list[str]
+    answered: bool = True
+    """False when the draft addresses nothing of the question (the model said it has nothing)."""
 
 
 def high_stakes_matches(text: str, config: ConfidenceEscalation) -> list[str]:
@@ -138,13 +140,17 @@ def analyse_answer(
     score = round(min(max(score, 0.0), 1.0), 4)
     high = max(HIGH_LEVEL, config.review_threshold)
     level = "HIGH" if score >= high else "MEDIUM" if score >= config.review_threshold else "LOW"
-    return Analysis(score, level, factors, stakes)
+    return Analysis(score, level, factors, stakes, answered=grounding > 0 and coverage > 0)
 
 
 def immediate_threshold(config: ConfidenceEscalation, high_stakes: bool) -> float:
-    """Below it the answer is held back; a high-stakes question raises it to the review threshold."""
+    """Below it the answer is held back. A high-stakes question lowers the bar for escalation by mode:
+    lenient keeps the threshold (the score penalty alone), standard raises it to the review threshold, and
+    strict sends every high-stakes question to the creator when they can be asked."""
     threshold = config.effective_immediate_threshold
-    return max(threshold, config.review_threshold) if high_stakes else threshold
+    if not high_stakes or config.mode == "lenient":
+        return threshold
+    return max(threshold, config.review_threshold) if config.mode == "standard" else 1.01
 
 
 def choose_action(
@@ -155,7 +161,10 @@ def choose_action(
         return "escalate" if can_escalate else "refuse"
     if analysis.score < immediate_threshold(config, bool(analysis.high_stakes)):
         # Held back only if it has not been shown yet; a streamed answer can still get a disclaimer and an offer.
-        return ("escalate" if held else "review") if can_escalate else "disclaimer"
+        if can_escalate:
+            return "escalate" if held else "review"
+        # Nothing to show and nobody to ask: say why instead of sending an empty answer.
+        return "refuse" if held and not analysis.answered else "disclaimer"
     if analysis.score < config.review_threshold:
         return "review" if can_escalate else "disclaimer"
     return "answer"
@@ -176,16 +185,12 @@ async def assess_answer(state: State, runtime: Runtime[Context]) -> dict:
         config=config,
     )
     held = state.get("hold", False)
+    never_auto = never_auto_answer(state["text"], analysis.high_stakes, config)
     action = choose_action(
-        analysis,
-        config,
-        held=held,
-        can_escalate=state.get("escalation_block") is None,
-        never_auto=never_auto_answer(state["text"], analysis.high_stakes, config),
+        analysis, config, held=held, can_escalate=state.get("escalation_block") is None, never_auto=never_auto
     )
-    path, reason = {"escalate": ("D", "low_confidence"), "refuse": ("F", "never_auto_answer")}.get(
-        action, ("A", state["reason"])
-    )
+    refusal = "never_auto_answer" if never_auto else state.get("escalation_block")
+    path, reason = {"escalate": ("D", "low_confidence"), "refuse": ("F", refusal)}.get(action, ("A", state["reason"]))
     if held:
         announce_decision(state, runtime, path, reason)
     result = {"score": analysis.score, "level": analysis.level, "action": action, "factors": analysis.factors}

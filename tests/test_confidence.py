@@ -12,9 +12,10 @@ from nodes.confidence import Analysis, analyse_answer, choose_action, high_stake
 from tests.utils.api import KNOWN_QUESTION, Api
 from tests.utils.openai_stub import OpenAIStub
 
-BARELY_TOUCHED = "How do I fix my squat form?"
+BARELY_TOUCHED = "How do I fix my squat form?"  # looks unsupported before answering: drafted unseen
+PARTLY_COVERED = "Do eggs and yogurt help me build muscle?"  # answered from the knowledge, confidence ~0.77
 UNCOVERED = "What should I eat for breakfast?"
-KNEE_PAIN = "I have sharp knee pain when I squat, should I keep training?"
+KNEE_PAIN = "I have sharp pain when I lift, should I keep training?"  # high stakes, and the knowledge covers it
 
 
 def decision_rows(database_url: str, message_id: str) -> list[tuple]:
@@ -44,10 +45,12 @@ async def test_covered_question_is_high_and_answered_plainly(api: Api, database_
     ]
 
 
-async def test_barely_touched_question_is_low_with_a_disclaimer_and_an_offer(api: Api, database_url: str) -> None:
-    world = await api.world()
+async def test_below_the_review_threshold_the_answer_gets_a_disclaimer_and_an_offer(
+    api: Api, database_url: str
+) -> None:
+    world = await api.world(config={"confidence_escalation": {"review_threshold": 0.8}})
     conversation, key = await api.conversation(world, "paid"), world.users["paid"]
-    turn = await api.stream(conversation, key, BARELY_TOUCHED)
+    turn = await api.stream(conversation, key, PARTLY_COVERED)
 
     assert turn.decision["path"] == "A"
     message = turn.first("message")

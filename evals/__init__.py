@@ -1,0 +1,1 @@
+"""Offline evals: replay labelled datasets through the real graph; reports, sweeps, comparisons, simulations."""
