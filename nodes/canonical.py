@@ -17,6 +17,28 @@ from llm.text import NEGATING_PREFIXES, NEGATIONS, numbers, sentences, words
 from nodes.reply import send_reply
 
 _CAPITALISED = re.compile(r"^[A-Z][a-zA-Z]+$")
+# Words whose opposite turns a question around: "cancel before it starts" vs "cancel after it starts".
+ANTONYMS = (
+    ("before", "after"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("above", "below"),
+    ("over", "under"),
+    ("early", "late"),
+    ("earlier", "later"),
+    ("increase", "decrease"),
+    ("gain", "lose"),
+    ("minimum", "maximum"),
+    ("include", "exclude"),
+    ("includes", "excludes"),
+    ("allowed", "forbidden"),
+    ("open", "closed"),
+    ("start", "end"),
+    ("first", "last"),
+    ("cheaper", "pricier"),
+    ("morning", "evening"),
+    ("buy", "sell"),
+)
 
 
 def paraphrase_guard(asked: str, stored: str) -> str | None:
@@ -26,6 +48,8 @@ def paraphrase_guard(asked: str, stored: str) -> str | None:
     asked_words, stored_words = words(asked), words(stored)
     if _negated(asked_words) != _negated(stored_words) or _prefix_negates(asked_words, stored_words):
         return "negation_mismatch"
+    if _opposed(set(asked_words), set(stored_words)):
+        return "antonym_mismatch"
     if _names(asked) != _names(stored):
         return "entity_mismatch"
     return None
@@ -45,6 +69,14 @@ def _prefix_negates(a: list[str], b: list[str]) -> bool:
                 if word.startswith(prefix) and word[len(prefix) :].lstrip("-") in other:
                     return True
     return False
+
+
+def _opposed(a: set[str], b: set[str]) -> bool:
+    """One text says a word and the other its opposite (and not the word itself)."""
+    return any(
+        (x in a and y in b and x not in b and y not in a) or (y in a and x in b and y not in b and x not in a)
+        for x, y in ANTONYMS
+    )
 
 
 def _names(text: str) -> set[str]:
