@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench bench-confidence lint format migrate seed clean
+.PHONY: setup browser run test screenshots bench bench-confidence lint format migrate seed clean
 
 setup: $(STAMP)
 
@@ -19,8 +19,17 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(BIN)/orchestrator serve --seed-demo
 
-test: setup
+# The browser tests drive Debian's Chromium; Playwright cannot download a browser here.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: setup browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+screenshots: setup browser
+	ORCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
 bench: setup
 	$(BIN)/python -m bench.turn_latency

@@ -7,6 +7,10 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
+from sse_starlette import EventSourceResponse
+
+from api.errors import ApiError
+from api.services import Services
 from graphs.runner import TurnEvent
 from stores.events import EventBus
 
@@ -39,3 +43,11 @@ async def live_stream(bus: EventBus, stream: str, after: str) -> AsyncIterator[d
         for event in await bus.read(stream, cursor):
             cursor = event.id
             yield sse(event.event, event.data, event_id=event.id)
+
+
+async def live_response(services: Services, stream: str, last_event_id: str | None) -> EventSourceResponse:
+    """An SSE response following a live stream from Last-Event-ID, or from now on."""
+    if last_event_id is not None and not STREAM_ID.match(last_event_id):
+        raise ApiError(400, "bad_request", "Last-Event-ID must be an id this stream sent (like 1700000000000-0)")
+    after = last_event_id or await services.context.events.last_id(stream)
+    return EventSourceResponse(live_stream(services.context.events, stream, after), ping=15)

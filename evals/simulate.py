@@ -86,8 +86,7 @@ async def run_simulation(
     rows = []
     async with isolated_services("offline") as services:
         seeded = await seed_agent(services, dataset, {})
-        clock = Clock()
-        replayer = Replayer(services, seeded, clock)
+        replayer = Replayer(services, seeded, Clock())
         intent_of_answer: dict[str, str] = {}
         with tqdm(
             total=days * questions_per_day, desc="simulate", unit="question", disable=not progress, file=sys.stderr
@@ -106,13 +105,13 @@ async def run_simulation(
                 }
                 answered_today: list[tuple[dict, str]] = []
                 for index, (question, intent) in enumerate(questions):
-                    clock.fixed = START + timedelta(days=day, seconds=index * 30)
                     case = Case(
                         id=f"d{day}-{index}",
                         user="audience",
                         message=question,
                         expected_path="A",
                         conversation=f"d{day}-{index}",
+                        at=START + timedelta(days=day, seconds=index * 30),  # the simulated day and time
                     )
                     result = await replayer.play_case(case)
                     path = result.actual_path
@@ -146,6 +145,8 @@ async def run_simulation(
                     answered = await services.context.escalations.get(escalation["id"])
                     intent_of_answer[str(answered["canonical_answer_id"])] = intent
                     seeded.canonical_keys[str(answered["canonical_answer_id"])] = f"answer:{intent}"
+                # Questions that needed the creator: sent to them, or refused because today's quota was spent.
+                stats["creator_demand"] = stats["escalations"] + stats["quota_refusals"] + stats["refused"]
                 stats["reuse_rate"] = round(stats["canonical_serves"] / stats["questions"], 4)
                 stats["wrong_serve_rate"] = (
                     round(stats["wrong_serves"] / stats["canonical_serves"], 4) if stats["canonical_serves"] else 0.0
@@ -176,10 +177,10 @@ async def run_simulation(
     _plot(rows, out / "simulation.png")
     first, last = rows[0], rows[-1]
     summary = (
-        f"day 1: {first['escalations']} escalations, reuse {first['reuse_rate']:.2f}, "
-        f"wrong serves {first['wrong_serve_rate']:.3f}\n"
-        f"day {last['day']}: {last['escalations']} escalations, reuse {last['reuse_rate']:.2f}, "
-        f"wrong serves {last['wrong_serve_rate']:.3f}\n"
+        f"day 1: {first['escalations']} escalations ({first['creator_demand']} needed the creator), "
+        f"reuse {first['reuse_rate']:.2f}, wrong serves {first['wrong_serve_rate']:.3f}\n"
+        f"day {last['day']}: {last['escalations']} escalations ({last['creator_demand']} needed the creator), "
+        f"reuse {last['reuse_rate']:.2f}, wrong serves {last['wrong_serve_rate']:.3f}\n"
         f"total: {sum(r['canonical_serves'] for r in rows)} canonical serves, "
         f"{sum(r['wrong_serves'] for r in rows)} wrong\n"
         f"written: {out / 'simulation.json'}, simulation.csv, simulation.png"
@@ -194,7 +195,7 @@ def _plot(rows: list[dict], path: Path) -> None:
         ("escalations", "escalations queued", "#d62728"),
         ("canonical_serves", "served from creator answers (C)", "#2ca02c"),
         ("auto_answers", "AI answers (A)", "#1f77b4"),
-        ("quota_refusals", "refused: quota", "#ff7f0e"),
+        ("creator_demand", "needed the creator (queued + refused for quota)", "#ff7f0e"),
     ):
         top.plot(days, [r[key] for r in rows], label=label, color=color, marker=".")
     top.set_ylabel("questions per day")

@@ -72,6 +72,24 @@ class CanonicalStore:
             rows = await cur.fetchall()
         return [CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"])) for r in rows]
 
+    async def update(
+        self, answer_id: uuid.UUID, *, question: str, answer: str, layer: str, embedding: list[float] | None
+    ) -> dict:
+        """Edit an answer; a changed question comes with its new embedding."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE canonical_answers SET question = %s, answer = %s, layer = %s, updated_at = now(),"
+                " embedding = coalesce(%s::vector, embedding) WHERE id = %s"
+                f" RETURNING {_COLUMNS}",
+                (question, answer, layer, to_vector(embedding) if embedding else None, answer_id),
+            )
+            return await cur.fetchone()
+
+    async def get(self, answer_id: uuid.UUID) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(f"SELECT {_COLUMNS} FROM canonical_answers WHERE id = %s", (answer_id,))
+            return await cur.fetchone()
+
     async def count_reuse(self, answer_id: uuid.UUID, message_id: uuid.UUID) -> None:
         """Count one reuse per asking message, however often the serving step runs."""
         async with self.pool.connection() as conn:

@@ -127,7 +127,8 @@ async def test_simulation_reuses_creator_answers_over_days(tmp_path: Path) -> No
     )
     days = result["days"]
     assert len(days) == 3 and all(day["questions"] == 40 for day in days)
-    assert all(day["escalations"] <= 15 for day in days)  # the creator's quota holds
+    assert all(day["escalations"] <= 15 for day in days)  # the creator's quota holds...
+    assert days[0]["escalations"] == 15 and days[1]["escalations"] > 0  # ...per simulated day
     assert days[0]["canonical_serves"] <= days[-1]["canonical_serves"]  # answers compound
     assert days[-1]["escalations"] <= days[0]["escalations"]
     for artefact in ("simulation.json", "simulation.csv", "simulation.png"):

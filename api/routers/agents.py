@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter
 from psycopg.errors import UniqueViolation
 from pydantic import BaseModel, Field
 
 from api.deps import CreatorDep, OwnedAgentDep, PrincipalDep, ServicesDep
-from api.errors import ApiError
+from api.errors import ApiError, not_found
 from api.schemas import AnswerText, Handle, LayerField, LongText, Name, Text, canonical_json
 from stores.knowledge import chunk_text
 
@@ -82,3 +84,29 @@ async def add_canonical_answer(body: CanonicalIn, agent: OwnedAgentDep, services
 async def list_canonical_answers(agent: OwnedAgentDep, services: ServicesDep) -> list[dict]:
     """The agent's canonical answers with how often each was reused."""
     return [canonical_json(row) for row in await services.context.canonical.list(agent["id"])]
+
+
+class CanonicalEdit(BaseModel):
+    question: Text | None = None
+    answer: AnswerText | None = None
+    layer: LayerField | None = None
+
+
+@router.put("/{agent_id}/canonical-answers/{answer_id}")
+async def edit_canonical_answer(
+    answer_id: uuid.UUID, body: CanonicalEdit, agent: OwnedAgentDep, services: ServicesDep
+) -> dict:
+    """Edit an answer's question, words or layer (a new question is embedded again)."""
+    current = await services.context.canonical.get(answer_id)
+    if current is None or current["agent_id"] != agent["id"]:
+        raise not_found("canonical answer")
+    question = body.question or current["question"]
+    embedding = await services.context.embedder.embed_one(question) if question != current["question"] else None
+    row = await services.context.canonical.update(
+        answer_id,
+        question=question,
+        answer=body.answer or current["answer"],
+        layer=body.layer or current["layer"],
+        embedding=embedding,
+    )
+    return canonical_json(row)

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
 from api.deps import ConversationDep, PrincipalDep, ServicesDep, UserDep
-from api.errors import ApiError, not_found
+from api.errors import not_found
 from api.schemas import Text, message_json
-from api.sse import STREAM_ID, live_stream, turn_stream
+from api.sse import live_response, turn_stream
 from stores.events import conversation_stream
 
 router = APIRouter(prefix="/messaging/conversations", tags=["messaging"])
@@ -85,8 +85,4 @@ async def follow_events(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Live events of the conversation (creator answers, queue updates); resumes after Last-Event-ID."""
-    if last_event_id is not None and not STREAM_ID.match(last_event_id):
-        raise ApiError(400, "bad_request", "Last-Event-ID must be an id this stream sent (like 1700000000000-0)")
-    stream = conversation_stream(conversation["id"])
-    after = last_event_id or await services.context.events.last_id(stream)
-    return EventSourceResponse(live_stream(services.context.events, stream, after), ping=15)
+    return await live_response(services, conversation_stream(conversation["id"]), last_event_id)

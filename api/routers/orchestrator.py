@@ -6,18 +6,21 @@ import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse
 
 from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participant_conversation
 from api.errors import ApiError, not_found
 from api.schemas import AnswerText, LayerField, Text, escalation_json
 from api.services import Services
+from api.sse import live_response
 from graphs import gates
 from graphs.config import LAYER_TIERS, AgentConfig
 from graphs.gates import GateConflict
 from graphs.runner import TurnEvent
 from stores.accounts import Principal
+from stores.events import inbox_stream
 from stores.metrics import MetricsStore
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"])
@@ -120,6 +123,16 @@ async def list_queue(
     """Escalations of the caller's agents, newest first."""
     rows = await services.context.escalations.list_for_creator(creator.id, None if status == "all" else status)  # type: ignore[arg-type]
     return [escalation_json(row) for row in rows]
+
+
+@router.get("/queue/events", response_class=EventSourceResponse)
+async def follow_queue(
+    creator: CreatorDep,
+    services: ServicesDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """Live events of the caller's inbox (a question was queued); resumes after Last-Event-ID."""
+    return await live_response(services, inbox_stream(creator.id), last_event_id)  # type: ignore[arg-type]
 
 
 @router.post("/queue/{escalation_id}/answer")
