@@ -70,3 +70,45 @@ async def test_handles_are_unique(api: Api) -> None:
     first = await api.client.post("/agents", json=body, headers=bearer(creator_key))
     second = await api.client.post("/agents", json=body, headers=bearer(creator_key))
     assert first.status_code in (201, 409) and second.status_code == 409
+
+
+async def test_canonical_answers_can_be_edited_by_their_owner_only(api: Api) -> None:
+    world = await api.world(canonical=[("Do you have an app?", "No app yet.", "public")])
+    answer = (await api.call("GET", f"/agents/{world.agent_id}/canonical-answers", world.creator_key))[0]
+    url = f"/agents/{world.agent_id}/canonical-answers/{answer['id']}"
+    _, other = await api.creator()
+    await api.call("PUT", url, other, json={"answer": "hijacked"}, expect=404)
+    await api.call("PUT", url, world.users["paid"], json={"answer": "hijacked"}, expect=403)
+    await api.call("PUT", url, world.creator_key, json={"layer": "vip"}, expect=422)
+
+    edited = await api.call(
+        "PUT",
+        url,
+        world.creator_key,
+        json={"question": "Where can I download your training PDF?", "answer": "From the Resources page."},
+    )
+    assert (edited["question"], edited["answer"], edited["layer"]) == (
+        "Where can I download your training PDF?",
+        "From the Resources page.",
+        "public",
+    )
+    # The new question is what paraphrases are matched against now.
+    conversation = await api.conversation(world, "free")
+    turn = await api.stream(conversation, world.users["free"], "Where do I download your training PDF?")
+    assert turn.decision["path"] == "C" and turn.first("message")["content"] == "From the Resources page."
+
+
+async def test_me_says_who_is_calling(api: Api) -> None:
+    world = await api.world()
+    me = await api.call("GET", "/me", world.users["paid"])
+    assert me["role"] == "user" and me["tier"] == "paid"
+    assert (await api.call("GET", "/me", world.creator_key))["role"] == "creator"
+    await api.call("GET", "/me", "orch_u_nope", expect=401)
+
+
+async def test_pages_are_served_without_secrets_in_urls(api: Api) -> None:
+    for path in ("/", "/chat/coachmia", "/creator", "/creator/agents/x", "/static/api.js"):
+        response = await api.client.get(path)
+        assert response.status_code == 200, path
+    page = (await api.client.get("/")).text
+    assert 'type="password"' in page and "http" not in page.split("<body>")[1].split("</body>")[0]
