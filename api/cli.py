@@ -17,23 +17,24 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", help="bind address (default HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
     serve.add_argument("--seed-demo", action="store_true", help="create the demo creator, agent and users")
+    serve.add_argument("--workers", type=int, help="worker processes (default ORCH_WORKERS or 1)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo data and print its keys")
     add_eval_commands(commands)
     args = parser.parse_args(argv)
 
-    overrides = {k: v for k, v in {"host": args.__dict__.get("host"), "port": args.__dict__.get("port")}.items() if v}
+    cli_values = {
+        "host": args.__dict__.get("host"),
+        "port": args.__dict__.get("port"),
+        "workers": args.__dict__.get("workers"),
+    }
+    overrides = {k: v for k, v in cli_values.items() if v}
     settings = load_settings(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
 
     if args.command == "serve":
-        import uvicorn
-
-        from api.main import create_app
-
-        app = create_app(settings, seed_demo=args.seed_demo)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        _serve(settings, seed_demo=args.seed_demo)
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "seed-demo":
@@ -41,6 +42,36 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "eval":
         logging.getLogger().setLevel(logging.WARNING)  # the progress bar and the summary are the output
         raise SystemExit(run_eval_command(args))
+
+
+def _serve(settings, *, seed_demo: bool) -> None:  # noqa: ANN001
+    """Resolve the stores once (starting embedded ones), then run N identical workers against them."""
+    import os
+
+    import uvicorn
+
+    from api.services import resolve_admin_key, resolve_urls
+
+    database_url, redis_url = resolve_urls(settings)
+    admin_key, _ = resolve_admin_key(settings)
+    # Every worker reads these, so they share one Postgres, one Redis and one admin key.
+    os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ORCH_ADMIN_KEY": admin_key})
+    if seed_demo:
+        asyncio.run(_seed(load_settings(host=settings.host, port=settings.port)))
+    else:
+        print(
+            f"\nOrchestrator on http://{settings.host}:{settings.port} ({settings.workers} worker(s), model: "
+            f"{settings.llm_mode})\n  admin key: {admin_key}\n",
+            flush=True,
+        )
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+    )
 
 
 async def _migrate(settings) -> None:  # noqa: ANN001

@@ -20,17 +20,14 @@ from api.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, seed_demo: bool = False) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; with no settings it reads them from the environment (how each worker process starts)."""
     settings = settings or load_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await start_services(settings)
         app.state.services = services
-        if seed_demo:
-            from api.seed import print_demo, seed_demo_data
-
-            print_demo(services, await seed_demo_data(services))
         sweeper = asyncio.create_task(sweep_forever(services))
         try:
             yield

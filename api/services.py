@@ -89,11 +89,12 @@ async def start_services(
     await migrate(database_url, embedding_dim=embedder.dim)
 
     pool = create_pool(database_url, max_size=settings.db_pool_size)
-    checkpoint_pool = create_checkpoint_pool(database_url)
+    checkpoint_pool = create_checkpoint_pool(database_url, max_size=max(5, settings.checkpointer_shards + 1))
     await pool.open(wait=True)
     await checkpoint_pool.open(wait=True)
-    checkpointer = AsyncPostgresSaver(checkpoint_pool)  # type: ignore[arg-type]
-    await checkpointer.setup()
+    # Each saver serialises its calls on one lock (langgraph#7259): several share the pool, one per thread id.
+    checkpointers = [AsyncPostgresSaver(checkpoint_pool) for _ in range(settings.checkpointer_shards)]  # type: ignore[arg-type]
+    await checkpointers[0].setup()
     redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=30)
 
     context = Context(
@@ -114,7 +115,7 @@ async def start_services(
     )
     admin_key, _ = resolve_admin_key(settings)
     await context.accounts.ensure_admin_key(admin_key)
-    graph = builder.compile(checkpointer=checkpointer, name="orchestrator")
+    graphs = [builder.compile(checkpointer=saver, name="orchestrator") for saver in checkpointers]
     return Services(
         settings=settings,
         database_url=database_url,
@@ -124,5 +125,5 @@ async def start_services(
         checkpoint_pool=checkpoint_pool,
         redis=redis,
         context=context,
-        runner=TurnRunner(graph, context),
+        runner=TurnRunner(graphs, context),
     )

@@ -38,7 +38,15 @@ class Settings(BaseSettings):
         alias="CONFIDENCE_SELF_ASSESSMENT",
         description="how a real model rates its own answer: in the same call, in a second call, or not at all",
     )
+    workers: int = Field(1, alias="ORCH_WORKERS", ge=1, le=64, description="API worker processes")
     db_pool_size: int = Field(10, alias="ORCH_DB_POOL_SIZE")
+    checkpointer_shards: int = Field(
+        4,
+        alias="ORCH_CHECKPOINTER_SHARDS",
+        ge=1,
+        le=64,
+        description="checkpointer instances per process: each serialises its calls on one lock (langgraph#7259)",
+    )
     log_level: str = Field("info", alias="LOG_LEVEL")
 
     @cached_property
