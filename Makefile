@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test screenshots bench bench-confidence lint format migrate seed clean
+.PHONY: setup browser run test screenshots bench bench-load bench-confidence lint format migrate seed clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,9 @@ screenshots: setup browser
 
 bench: setup
 	$(BIN)/python -m bench.turn_latency
+
+bench-load: setup
+	$(BIN)/python -m bench.load --workers 1 && $(BIN)/python -m bench.load --workers 2
 
 bench-confidence: setup
 	$(BIN)/python -m bench.confidence
