@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from stores import embedded
 from tests.utils.api import Api, bearer
@@ -49,13 +50,17 @@ def isolated_stores() -> Iterator[Stores]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def timed_turn(api: Api, conversation: str, key: str, content: str) -> dict[str, float]:
-    """Milliseconds from sending the request to the decision event, the first token, the final event and done."""
-    marks: dict[str, float] = {}
+async def timed_turn(api: Api, conversation: str, key: str, content: str) -> dict[str, Any]:
+    """Milliseconds from sending the request to the decision event, the first token, the final event and done;
+    `error` says what went wrong, if anything did."""
+    marks: dict[str, Any] = {}
     start = time.perf_counter()
     async with api.client.stream(
         "POST", f"/messaging/conversations/{conversation}/stream", json={"content": content}, headers=bearer(key)
     ) as response:
+        if response.status_code != 200:
+            await response.aread()
+            return {"error": f"status {response.status_code}"}
         async for line in response.aiter_lines():
             now = (time.perf_counter() - start) * 1000
             if line == "event: decision":
@@ -64,8 +69,12 @@ async def timed_turn(api: Api, conversation: str, key: str, content: str) -> dic
                 marks.setdefault("first_token", now)
             elif line in ("event: message", "event: escalation_offer"):
                 marks["final"] = now
+            elif line == "event: error":
+                marks["error"] = "error event"
             elif line == "event: done":
                 marks["done"] = now
+    if "done" not in marks:
+        marks.setdefault("error", "stream ended without done")
     return marks
 
 

@@ -14,45 +14,23 @@ import time
 
 import httpx
 
+from bench.harness import timed_turn
+from tests.utils.api import Api
+
 
 async def client_loop(
-    client: httpx.AsyncClient,
-    conversation: str,
-    key: str,
-    message: str,
-    turns: int,
-    samples: list[dict],
-    errors: list[str],
+    api: Api, conversation: str, key: str, message: str, turns: int, samples: list[dict], errors: list[str]
 ) -> None:
-    headers = {"Authorization": f"Bearer {key}"}
     for _ in range(turns):
-        marks: dict[str, float] = {}
-        start = time.perf_counter()
         try:
-            async with client.stream(
-                "POST", f"/messaging/conversations/{conversation}/stream", json={"content": message}, headers=headers
-            ) as response:
-                if response.status_code != 200:
-                    errors.append(f"status {response.status_code}")
-                    await response.aread()
-                    continue
-                async for line in response.aiter_lines():
-                    now = (time.perf_counter() - start) * 1000
-                    if line == "event: decision":
-                        marks.setdefault("decision", now)
-                    elif line == "event: token":
-                        marks.setdefault("first_token", now)
-                    elif line == "event: error":
-                        errors.append("error event")
-                    elif line == "event: done":
-                        marks["done"] = now
+            marks = await timed_turn(api, conversation, key, message)
         except httpx.HTTPError as exc:
             errors.append(type(exc).__name__)
             continue
-        if "done" in marks:
-            samples.append(marks)
+        if "error" in marks:
+            errors.append(marks["error"])
         else:
-            errors.append("stream ended without done")
+            samples.append(marks)
 
 
 async def main_async(args: argparse.Namespace) -> dict:
@@ -62,8 +40,9 @@ async def main_async(args: argparse.Namespace) -> dict:
     errors: list[str] = []
     async with httpx.AsyncClient(base_url=args.url, timeout=60, limits=limits) as client:
         started = time.perf_counter()
+        api = Api(client, admin_key="")  # the load uses only user keys
         await asyncio.gather(
-            *(client_loop(client, c, args.key, args.message, args.turns, samples, errors) for c in conversations)
+            *(client_loop(api, c, args.key, args.message, args.turns, samples, errors) for c in conversations)
         )
         elapsed = time.perf_counter() - started
     return {"samples": samples, "errors": errors, "elapsed_s": elapsed}

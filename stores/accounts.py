@@ -43,30 +43,25 @@ class AccountStore:
             )
 
     async def create_creator(self, handle: str, display_name: str) -> tuple[dict, str]:
-        creator_id, key = uuid.uuid4(), new_key("creator")
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "INSERT INTO creators (id, handle, display_name) VALUES (%s, %s, %s) RETURNING *",
-                (creator_id, handle, display_name),
-            )
-            row = await cur.fetchone()
-            await conn.execute(
-                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, 'creator', %s)",
-                (hash_key(key), creator_id),
-            )
-        return row, key
+        return await self._create_with_key(
+            "creator",
+            "INSERT INTO creators (id, handle, display_name) VALUES (%s, %s, %s) RETURNING *",
+            (handle, display_name),
+        )
 
     async def create_user(self, handle: str, tier: str) -> tuple[dict, str]:
-        user_id, key = uuid.uuid4(), new_key("user")
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "INSERT INTO users (id, handle, tier) VALUES (%s, %s, %s) RETURNING *",
-                (user_id, handle, tier),
-            )
-            row = await cur.fetchone()
+        return await self._create_with_key(
+            "user", "INSERT INTO users (id, handle, tier) VALUES (%s, %s, %s) RETURNING *", (handle, tier)
+        )
+
+    async def _create_with_key(self, role: str, insert: str, values: tuple) -> tuple[dict, str]:
+        """Insert a creator or user and its key in one transaction; returns (row, the key in the clear, once)."""
+        principal_id, key = uuid.uuid4(), new_key(role)
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(insert, (principal_id, *values))).fetchone()  # type: ignore[arg-type]
             await conn.execute(
-                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, 'user', %s)",
-                (hash_key(key), user_id),
+                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, %s, %s)",
+                (hash_key(key), role, principal_id),
             )
         return row, key
 
