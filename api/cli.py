@@ -52,6 +52,7 @@ def _serve(settings, *, seed_demo: bool) -> None:  # noqa: ANN001
 
     from api.services import resolve_admin_key, resolve_urls
 
+    _raise_open_file_limit()
     database_url, redis_url = resolve_urls(settings)
     admin_key, _ = resolve_admin_key(settings)
     # Every worker reads these, so they share one Postgres, one Redis and one admin key.
@@ -72,6 +73,15 @@ def _serve(settings, *, seed_demo: bool) -> None:  # noqa: ANN001
         workers=settings.workers,
         log_level=settings.log_level.lower(),
     )
+
+
+def _raise_open_file_limit() -> None:
+    """Each open SSE client holds a socket (and a Redis connection): allow as many files as the system does."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _migrate(settings) -> None:  # noqa: ANN001

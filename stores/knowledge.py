@@ -66,13 +66,16 @@ class KnowledgeStore:
         return document_id
 
     async def search(self, agent_id: uuid.UUID, embedding: list[float], *, limit: int = 4) -> list[KnowledgeHit]:
-        """The agent's chunks nearest the question, best first."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SET LOCAL hnsw.ef_search = 200")
+        """The agent's chunks nearest the question, best first: an exact scan of the agent's own chunks.
+
+        "+ 0" keeps the planner off the HNSW index, which pgvector 0.6 filters by agent only after its scan
+        (too few rows for one agent among many; see bench/vector_search.py).
+        """
+        async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT id, title, text, 1 - (embedding <=> %s::vector) AS similarity"
                 " FROM knowledge_chunks WHERE agent_id = %s"
-                " ORDER BY embedding <=> %s::vector LIMIT %s",
+                " ORDER BY (embedding <=> %s::vector) + 0 LIMIT %s",
                 (vec := to_vector(embedding), agent_id, vec, limit),
             )
             rows = await cur.fetchall()
