@@ -95,7 +95,10 @@ async def start_services(
     # Each saver serialises its calls on one lock (langgraph#7259): several share the pool, one per thread id.
     checkpointers = [AsyncPostgresSaver(checkpoint_pool) for _ in range(settings.checkpointer_shards)]  # type: ignore[arg-type]
     await checkpointers[0].setup()
-    redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=30)
+    # Every open /events client blocks on its own XREAD: the pool must hold one connection per live client.
+    redis = aioredis.Redis.from_url(
+        redis_url, socket_connect_timeout=2, socket_timeout=30, max_connections=settings.redis_max_connections
+    )
 
     context = Context(
         accounts=AccountStore(pool),

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
     workers: int = Field(1, alias="ORCH_WORKERS", ge=1, le=64, description="API worker processes")
     db_pool_size: int = Field(10, alias="ORCH_DB_POOL_SIZE")
+    redis_max_connections: int = Field(
+        5000, alias="ORCH_REDIS_MAX_CONNECTIONS", description="one per open /events client, plus a few"
+    )
     checkpointer_shards: int = Field(
         4,
         alias="ORCH_CHECKPOINTER_SHARDS",
