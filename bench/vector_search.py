@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import random
 import shutil
 import statistics
+import struct
 import tempfile
 import time
 import uuid
@@ -50,22 +50,34 @@ def fill(url: str, rows: int, agents: int, rng: np.random.Generator) -> tuple[li
         with conn.cursor().copy("COPY agents (id, creator_id, handle, name) FROM STDIN") as copy:
             for agent_id in agent_ids:
                 copy.write_row((agent_id, creator, f"a{agent_id.hex}", "bench"))
-        buffer = io.StringIO()
-        for i in range(rows):
-            literal = "[" + ",".join(f"{v:.5f}" for v in vectors[i]) + "]"
-            buffer.write(f"{uuid.uuid4()}\t{agent_ids[owners[i]]}\tq\ta\t{LAYERS[i % 3]}\t{literal}\n")
-        buffer.seek(0)
         with conn.cursor().copy(
-            "COPY canonical_answers (id, agent_id, question, answer, layer, embedding) FROM STDIN"
+            "COPY canonical_answers (id, agent_id, question, answer, layer, embedding) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            while chunk := buffer.read(1 << 20):
-                copy.write(chunk)
+            copy.write(BINARY_HEADER)
+            for start in range(0, rows, 10_000):
+                copy.write(
+                    b"".join(
+                        _binary_row(agent_ids[owners[i]], LAYERS[i % 3], vectors[i])
+                        for i in range(start, min(rows, start + 10_000))
+                    )
+                )
+            copy.write(struct.pack(">h", -1))
         conn.execute("SET maintenance_work_mem = '1GB'")  # the HNSW graph must fit, or the build crawls
         conn.execute(
             "CREATE INDEX canonical_answers_embedding_idx ON canonical_answers USING hnsw (embedding vector_cosine_ops)"
         )
         conn.execute("ANALYZE canonical_answers")
     return agent_ids, vectors, owners
+
+
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+
+
+def _binary_row(agent_id: uuid.UUID, layer: str, vector: np.ndarray) -> bytes:
+    """One row of COPY BINARY; pgvector's binary form is int16 dim, int16 unused, then big-endian float4s."""
+    embedding = struct.pack(">hh", DIM, 0) + vector.astype(">f4").tobytes()
+    fields = [uuid.uuid4().bytes, agent_id.bytes, b"q", b"a", layer.encode(), embedding]
+    return struct.pack(">h", len(fields)) + b"".join(struct.pack(">i", len(f)) + f for f in fields)
 
 
 def exact_nearest(vectors: np.ndarray, owners: np.ndarray, agent: int, query: np.ndarray) -> int:

