@@ -87,7 +87,6 @@ async def run_simulation(
     async with isolated_services("offline") as services:
         seeded = await seed_agent(services, dataset, {})
         replayer = Replayer(services, seeded, Clock())
-        intent_of_answer: dict[str, str] = {}
         with tqdm(
             total=days * questions_per_day, desc="simulate", unit="question", disable=not progress, file=sys.stderr
         ) as bar:
@@ -121,8 +120,8 @@ async def run_simulation(
                         stats["clarify"] += 1
                     elif path == "C":
                         stats["canonical_serves"] += 1
-                        served = next((k for k, v in seeded.canonical_keys.items() if v == result.served_answer), None)
-                        if intent.startswith("oos:") or intent_of_answer.get(served or "") != intent:
+                        # Each answer's key names the intent it was written for; an out-of-scope answer never fits.
+                        if intent.startswith("oos:") or result.served_answer != f"answer:{intent}":
                             stats["wrong_serves"] += 1
                     elif path == "F":
                         stats["refused"] += 1
@@ -143,7 +142,6 @@ async def run_simulation(
                         services.runner, escalation, f"[the creator's answer about {intent}]", "public"
                     )
                     answered = await services.context.escalations.get(escalation["id"])
-                    intent_of_answer[str(answered["canonical_answer_id"])] = intent
                     seeded.canonical_keys[str(answered["canonical_answer_id"])] = f"answer:{intent}"
                 # Questions that needed the creator: sent to them, or refused because today's quota was spent.
                 stats["creator_demand"] = stats["escalations"] + stats["quota_refusals"] + stats["refused"]
