@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -28,6 +29,14 @@ def write_run(out: Path, meta: dict, summary: dict, results: list[CaseResult]) -
     plot_confusion(summary["confusion"], out / "confusion_matrix.png")
     plot_signal_histograms(results, out / "signals_histogram.png")
     return report
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    """Rows of one shape as a CSV with a header (sweeps, simulations)."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def case_json(result: CaseResult) -> dict:

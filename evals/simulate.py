@@ -8,7 +8,6 @@ as a wrong answer. The claim to check: escalations fall day by day while wrong s
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import sys
@@ -26,6 +25,7 @@ from tqdm import tqdm  # noqa: E402
 from evals.clinc import load_clinc  # noqa: E402
 from evals.dataset import AgentSpec, Case, Dataset, UserSpec  # noqa: E402
 from evals.replay import Clock, Replayer, isolated_services, seed_agent  # noqa: E402
+from evals.report import write_csv  # noqa: E402
 from graphs import gates  # noqa: E402
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday: days and weeks line up with the quota windows
@@ -168,10 +168,7 @@ async def run_simulation(
         )
         + "\n"
     )
-    with (out / "simulation.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "simulation.csv")
     _plot(rows, out / "simulation.png")
     first, last = rows[0], rows[-1]
     summary = (

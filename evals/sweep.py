@@ -5,7 +5,6 @@ The grid shares one fresh store; each point gets its own agent (and users), so p
 
 from __future__ import annotations
 
-import csv
 import itertools
 import sys
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from tqdm import tqdm  # noqa: E402
 
 from evals.dataset import load_dataset  # noqa: E402
 from evals.replay import Clock, Replayer, isolated_services, merge_config, seed_agent  # noqa: E402
+from evals.report import write_csv  # noqa: E402
 from evals.scoring import summarise  # noqa: E402
 from graphs.config import AgentConfig  # noqa: E402
 
@@ -122,7 +122,7 @@ async def run_sweep(
                     }
                 )
     best = _best(rows, objective, min_c_precision)
-    _write_csv(rows, out / "sweep.csv")
+    write_csv(rows, out / "sweep.csv")
     _plot(rows, ranges, best, out / "sweep.png")
     names = [r.name for r in ranges]
     if best is None:
@@ -149,13 +149,6 @@ def _best(rows: list[dict], objective: str, min_c_precision: float) -> dict | No
     feasible = [row for row in rows if row["c_precision"] >= min_c_precision]
     # Ties go to the higher precision, then to the first (lowest) grid point.
     return max(feasible, key=lambda row: (row[objective], row["c_precision"]), default=None)
-
-
-def _write_csv(rows: list[dict], path: Path) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _plot(rows: list[dict], ranges: list[ParamRange], best: dict | None, path: Path) -> None:
