@@ -31,8 +31,10 @@ test: setup browser
 screenshots: setup browser
 	ORCH_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_browser.py
 
+# Every performance benchmark three times, against its target (bench/suite.py); langgraph-cli for the comparison.
 bench: setup
-	$(BIN)/python -m bench.turn_latency
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python -m bench.suite
 
 bench-load: setup
 	$(BIN)/python -m bench.load --workers 1 && $(BIN)/python -m bench.load --workers 2

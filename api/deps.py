@@ -15,7 +15,8 @@ from stores.accounts import Principal
 _bearer = HTTPBearer(auto_error=False, description="An API key: admin, creator or user")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request.
     return request.app.state.services
 
 

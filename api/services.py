@@ -26,7 +26,7 @@ from stores.accounts import AccountStore
 from stores.agents import AgentStore
 from stores.canonical import CanonicalStore
 from stores.conversations import ConversationStore
-from stores.database import create_checkpoint_pool, create_pool, migrate
+from stores.database import create_checkpoint_pool, create_pool, migrate, migration_lock
 from stores.decisions import DecisionStore
 from stores.escalations import EscalationStore
 from stores.event_log import EventLog
@@ -94,7 +94,8 @@ async def start_services(
     await checkpoint_pool.open(wait=True)
     # Each saver serialises its calls on one lock (langgraph#7259): several share the pool, one per thread id.
     checkpointers = [AsyncPostgresSaver(checkpoint_pool) for _ in range(settings.checkpointer_shards)]  # type: ignore[arg-type]
-    await checkpointers[0].setup()
+    async with migration_lock(database_url):
+        await checkpointers[0].setup()
     # Every open /events client blocks on its own XREAD: the pool must hold one connection per live client.
     redis = aioredis.Redis.from_url(
         redis_url, socket_connect_timeout=2, socket_timeout=30, max_connections=settings.redis_max_connections

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import psutil
@@ -29,6 +31,21 @@ PARAPHRASE = "Do you offer 1-on-1 coaching?"
 def server_rss_mb(pid: int) -> float:
     process = psutil.Process(pid)
     return round(sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children (server workers, Postgres backends)."""
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
 
 
 async def prepare(url: str, admin_key: str, clients: int) -> tuple[str, list[str]]:
@@ -88,6 +105,7 @@ def main() -> None:
             ORCH_WORKERS=str(args.workers),
             CONFIDENCE_SELF_ASSESSMENT="off",
         )
+        postgres = postmaster_pid(stores.data_dir)
         try:
             key, conversations = asyncio.run(prepare(server.url, stores.admin_key, max(levels)))
             run_load(server.url, key, conversations[:4], PARAPHRASE, 5)  # warm-up
@@ -95,8 +113,11 @@ def main() -> None:
             for concurrency in levels:
                 turns = max(args.turns_per_client * 8 // concurrency, 10) if concurrency > 8 else args.turns_per_client
                 for kind, message in (("C", PARAPHRASE), ("A", KNOWN_QUESTION)):
+                    cpu_before = cpu_seconds(server.process.pid), cpu_seconds(postgres)
                     result = run_load(server.url, key, conversations[:concurrency], message, turns)
                     samples = result["samples"]
+                    server_cpu = cpu_seconds(server.process.pid) - cpu_before[0]
+                    postgres_cpu = cpu_seconds(postgres) - cpu_before[1]
                     row = {
                         "path": kind,
                         "concurrency": concurrency,
@@ -104,6 +125,9 @@ def main() -> None:
                         "errors": len(result["errors"]),
                         "turns_per_s": round(len(samples) / result["elapsed_s"], 1),
                         "rss_mb": server_rss_mb(server.process.pid),
+                        # CPU per turn explains the throughput ceiling: 2 cores give 2000 ms of CPU a second.
+                        "server_cpu_ms_per_turn": round(1000 * server_cpu / max(len(samples), 1), 2),
+                        "postgres_cpu_ms_per_turn": round(1000 * postgres_cpu / max(len(samples), 1), 2),
                     }
                     if kind == "C":
                         row["turn_ms"] = percentiles([s["done"] for s in samples])
@@ -117,13 +141,17 @@ def main() -> None:
             stub.stop()
 
     print(f"\nworkers: {args.workers}")
-    print(f"{'path':<5}{'conc':>5}{'what':>16}{'p50':>9}{'p90':>9}{'p99':>9}{'turns/s':>9}{'errors':>8}{'RSS MB':>8}")
+    print(
+        f"{'path':<5}{'conc':>5}{'what':>16}{'p50':>9}{'p90':>9}{'p99':>9}{'turns/s':>9}{'errors':>8}{'RSS MB':>8}"
+        f"{'CPU ms/turn srv+pg':>20}"
+    )
     for row in rows:
         what = "turn" if row["path"] == "C" else "decision"
         stats = row.get("turn_ms") or row["decision_ms"]
         print(
             f"{row['path']:<5}{row['concurrency']:>5}{what:>16}{stats['p50']:>9}{stats['p90']:>9}{stats['p99']:>9}"
             f"{row['turns_per_s']:>9}{row['errors']:>8}{row['rss_mb']:>8}"
+            f"{row['server_cpu_ms_per_turn']:>13} + {row['postgres_cpu_ms_per_turn']:<5}"
         )
         if row["path"] == "A":
             ft = row["first_token_ms"]

@@ -1,6 +1,7 @@
 """A load-generating process: `concurrency` clients each send turns over HTTP and time them; prints JSON.
 
-Run by bench/load.py in its own process, so the server is measured under load it does not generate itself.
+Run by bench/load.py in its own process, so the server is measured under load it does not generate itself, over
+bench.rawhttp's light client so the load costs the 2-core machine as little CPU as possible.
 
     python -m bench.loadgen --url URL --key KEY --conversations ID,ID,... --message TEXT --turns N
 """
@@ -12,39 +13,39 @@ import asyncio
 import json
 import time
 
-import httpx
-
-from bench.harness import timed_turn
-from tests.utils.api import Api
+from bench.rawhttp import RawConnection
 
 
 async def client_loop(
-    api: Api, conversation: str, key: str, message: str, turns: int, samples: list[dict], errors: list[str]
+    url: str, conversation: str, key: str, message: str, turns: int, samples: list[dict], errors: list[str]
 ) -> None:
-    for _ in range(turns):
-        try:
-            marks = await timed_turn(api, conversation, key, message)
-        except httpx.HTTPError as exc:
-            errors.append(type(exc).__name__)
-            continue
-        if "error" in marks:
-            errors.append(marks["error"])
-        else:
-            samples.append(marks)
+    connection = RawConnection(url)
+    path = f"/messaging/conversations/{conversation}/stream"
+    try:
+        for _ in range(turns):
+            try:
+                marks = await connection.timed_turn(path, key, message)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                errors.append(type(exc).__name__)
+                await connection.close()
+                continue
+            if "error" in marks:
+                errors.append(marks["error"])
+            else:
+                samples.append(marks)
+    finally:
+        await connection.close()
 
 
 async def main_async(args: argparse.Namespace) -> dict:
     conversations = args.conversations.split(",")
-    limits = httpx.Limits(max_connections=len(conversations) + 4, max_keepalive_connections=len(conversations) + 4)
     samples: list[dict] = []
     errors: list[str] = []
-    async with httpx.AsyncClient(base_url=args.url, timeout=60, limits=limits) as client:
-        started = time.perf_counter()
-        api = Api(client, admin_key="")  # the load uses only user keys
-        await asyncio.gather(
-            *(client_loop(api, c, args.key, args.message, args.turns, samples, errors) for c in conversations)
-        )
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(client_loop(args.url, c, args.key, args.message, args.turns, samples, errors) for c in conversations)
+    )
+    elapsed = time.perf_counter() - started
     return {"samples": samples, "errors": errors, "elapsed_s": elapsed}
 
 

@@ -44,6 +44,8 @@ async def check_rules(state: State, runtime: Runtime[Context]) -> dict:
         refusal = "tier_not_allowed"
     elif blocked_topic(state["text"], config.blocked_topics):
         refusal = "blocked_topic"
+    if refusal or state.get("canonical_match"):
+        return {"refusal": refusal, "escalation_block": None}  # the creator won't be asked: skip the quota query
     return {"refusal": refusal, "escalation_block": await escalation_block(state, runtime, config)}
 
 

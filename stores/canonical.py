@@ -83,18 +83,23 @@ class CanonicalStore:
         """
         strategy = strategy or await self._strategy_for(agent_id)
         vec = to_vector(embedding)
-        # "+ 0" keeps the planner off the HNSW index: the ordering expression no longer matches it.
-        order = "(embedding <=> %s::vector) + 0" if strategy == "exact_by_agent" else "embedding <=> %s::vector"
-        async with self.pool.connection() as conn, conn.transaction():
+        # Exact: ordering by the output column computes each distance once, and keeps the planner off the HNSW
+        # index (the expression no longer matches it). HNSW: the index needs the bare distance expression.
+        exact = strategy == "exact_by_agent"
+        order = "similarity DESC" if exact else "embedding <=> %s::vector"
+        query = (
+            "SELECT id, question, answer, layer, 1 - (embedding <=> %s::vector) AS similarity"
+            " FROM canonical_answers WHERE agent_id = %s AND layer = ANY(%s)"
+            f" ORDER BY {order} LIMIT %s"
+        )
+        params = (vec, agent_id, layers, limit) if exact else (vec, agent_id, layers, vec, limit)
+        async with self.pool.connection() as conn:
             if strategy == "hnsw_filter":
-                await conn.execute("SET LOCAL hnsw.ef_search = 200")
-            cur = await conn.execute(
-                "SELECT id, question, answer, layer, 1 - (embedding <=> %s::vector) AS similarity"
-                " FROM canonical_answers WHERE agent_id = %s AND layer = ANY(%s)"
-                f" ORDER BY {order} LIMIT %s",
-                (vec, agent_id, layers, vec, limit),
-            )
-            rows = await cur.fetchall()
+                async with conn.transaction():  # SET LOCAL lives as long as the transaction
+                    await conn.execute("SET LOCAL hnsw.ef_search = 200")
+                    rows = await (await conn.execute(query, params)).fetchall()
+            else:
+                rows = await (await conn.execute(query, params)).fetchall()
         return [CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"])) for r in rows]
 
     async def update(

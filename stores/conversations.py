@@ -54,14 +54,29 @@ class ConversationStore:
         """Store a message; re-adding the same id returns the stored one unchanged."""
         message_id = message_id or uuid.uuid4()
         async with self.pool.connection() as conn:
+            # One statement: insert, touch the conversation only if the insert happened, return the stored row.
             cur = await conn.execute(
-                "INSERT INTO messages (id, conversation_id, role, content, path, reply_to, metadata)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
-                (message_id, conversation_id, role, content, path, reply_to, Jsonb(metadata or {})),
+                "WITH inserted AS ("
+                "  INSERT INTO messages (id, conversation_id, role, content, path, reply_to, metadata)"
+                f"  VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING {_MESSAGE_COLUMNS}),"
+                " touched AS ("
+                "  UPDATE conversations SET last_message_at = now()"
+                "  WHERE id = %s AND EXISTS (SELECT 1 FROM inserted))"
+                f" SELECT {_MESSAGE_COLUMNS} FROM inserted"
+                f" UNION ALL SELECT {_MESSAGE_COLUMNS} FROM messages"
+                "  WHERE id = %s AND NOT EXISTS (SELECT 1 FROM inserted)",
+                (
+                    message_id,
+                    conversation_id,
+                    role,
+                    content,
+                    path,
+                    reply_to,
+                    Jsonb(metadata or {}),
+                    conversation_id,
+                    message_id,
+                ),
             )
-            if await cur.fetchone():
-                await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = %s", (conversation_id,))
-            cur = await conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
             return await cur.fetchone()
 
     async def messages(self, conversation_id: uuid.UUID, *, limit: int = 500) -> list[dict]:

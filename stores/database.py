@@ -6,7 +6,10 @@ connects at import time. The checkpointer gets a pool of its own with the settin
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from importlib import resources
 
 from psycopg import AsyncConnection
@@ -20,14 +23,18 @@ _MIGRATION_LOCK = 0x0C4E57A7
 
 
 def create_pool(url: str, *, max_size: int = 10, name: str = "orchestrator") -> AsyncConnectionPool:
-    """A closed pool of dict-row connections; open it with `await pool.open()`."""
+    """A closed pool of autocommit dict-row connections; open it with `await pool.open()`.
+
+    Autocommit because most calls are one statement: an implicit transaction would add a BEGIN and a COMMIT
+    round trip to each. Stores that need several statements to be atomic open `conn.transaction()`.
+    """
     return AsyncConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
         open=False,
         name=name,
-        kwargs={"row_factory": dict_row},
+        kwargs={"autocommit": True, "row_factory": dict_row},
         timeout=10,
     )
 
@@ -55,30 +62,45 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+@contextlib.asynccontextmanager
+async def migration_lock(url: str) -> AsyncIterator[AsyncConnection]:
+    """An autocommit connection holding the migration advisory lock: one migrator at a time across processes
+    (several workers start at once; langgraph's own `setup()` races with itself without it)."""
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        # Polled, not a blocking pg_advisory_lock: a waiter would sit in an open statement, and the holder's
+        # CREATE INDEX CONCURRENTLY (in langgraph's setup) waits for every open transaction to end: a deadlock
+        # through the holder's process that Postgres cannot see.
+        while True:
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_MIGRATION_LOCK,))
+            if (await cur.fetchone())[0]:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield conn
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+
 async def migrate(url: str, *, embedding_dim: int) -> list[str]:
     """Apply the migrations not applied yet; returns the names applied. Safe to run from many processes."""
     applied: list[str] = []
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
-        try:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            await conn.execute("CREATE TABLE IF NOT EXISTS schema_settings (key text PRIMARY KEY, value text NOT NULL)")
-            await _check_embedding_dim(conn, embedding_dim)
-            cur = await conn.execute("SELECT version FROM schema_migrations")
-            done = {row[0] for row in await cur.fetchall()}
-            for version, name, sql in migration_files():
-                if version in done:
-                    continue
-                async with conn.transaction():
-                    await conn.execute(sql.replace("{embedding_dim}", str(embedding_dim)))  # type: ignore[arg-type]
-                    await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
-                applied.append(name)
-                log.info("applied migration %s", name)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+    async with migration_lock(url) as conn:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_settings (key text PRIMARY KEY, value text NOT NULL)")
+        await _check_embedding_dim(conn, embedding_dim)
+        cur = await conn.execute("SELECT version FROM schema_migrations")
+        done = {row[0] for row in await cur.fetchall()}
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql.replace("{embedding_dim}", str(embedding_dim)))  # type: ignore[arg-type]
+                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+            applied.append(name)
+            log.info("applied migration %s", name)
     return applied
 
 

@@ -68,15 +68,15 @@ class KnowledgeStore:
     async def search(self, agent_id: uuid.UUID, embedding: list[float], *, limit: int = 4) -> list[KnowledgeHit]:
         """The agent's chunks nearest the question, best first: an exact scan of the agent's own chunks.
 
-        "+ 0" keeps the planner off the HNSW index, which pgvector 0.6 filters by agent only after its scan
-        (too few rows for one agent among many; see bench/vector_search.py).
+        Ordering by the output column keeps the planner off the HNSW index, which pgvector 0.6 filters by agent
+        only after its scan (too few rows for one agent among many; see bench/vector_search.py), and computes each
+        distance once.
         """
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT id, title, text, 1 - (embedding <=> %s::vector) AS similarity"
-                " FROM knowledge_chunks WHERE agent_id = %s"
-                " ORDER BY (embedding <=> %s::vector) + 0 LIMIT %s",
-                (vec := to_vector(embedding), agent_id, vec, limit),
+                " FROM knowledge_chunks WHERE agent_id = %s ORDER BY similarity DESC LIMIT %s",
+                (to_vector(embedding), agent_id, limit),
             )
             rows = await cur.fetchall()
         return [KnowledgeHit(r["id"], r["title"], r["text"], float(r["similarity"])) for r in rows]

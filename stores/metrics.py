@@ -20,7 +20,7 @@ class MetricsStore:
 
     async def for_agent(self, agent_id: uuid.UUID, days: int, tz: ZoneInfo) -> dict:
         since = f"{days} days"
-        async with self.pool.connection() as conn:
+        async with self.pool.connection() as conn, conn.transaction():  # one snapshot for every figure
             cur = await conn.execute(
                 "SELECT path, count(*) AS n FROM decisions"
                 " WHERE agent_id = %s AND created_at >= now() - %s::interval GROUP BY path",
