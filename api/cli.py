@@ -1,4 +1,4 @@
-"""The `orchestrator` command: serve, migrate, seed-demo."""
+"""The `orchestrator` command: serve, worker, migrate, seed-demo, eval."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
     serve.add_argument("--seed-demo", action="store_true", help="create the demo creator, agent and users")
     serve.add_argument("--workers", type=int, help="worker processes (default ORCH_WORKERS or 1)")
+    commands.add_parser("worker", help="run a channel worker: webhook messages in, replies out (run any number)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo data and print its keys")
     add_eval_commands(commands)
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "serve":
         _serve(settings, seed_demo=args.seed_demo)
+    elif args.command == "worker":
+        asyncio.run(_worker(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "seed-demo":
@@ -82,6 +85,26 @@ def _raise_open_file_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def _worker(settings) -> None:  # noqa: ANN001
+    """A channel worker until SIGTERM/SIGINT: finishes the jobs in hand, leaves the rest to the queue."""
+    import signal
+
+    from api.services import start_services
+    from channels.worker import ChannelWorker
+
+    services = await start_services(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    worker = ChannelWorker(services)
+    print(f"Orchestrator channel worker {worker.name} (model: {settings.llm_mode})", flush=True)
+    try:
+        await worker.run(stop)
+    finally:
+        await services.close()
 
 
 async def _migrate(settings) -> None:  # noqa: ANN001

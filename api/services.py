@@ -16,6 +16,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
 from api.settings import Settings
+from channels.queue import ChannelQueue
 from graphs.context import Context
 from graphs.orchestrator import builder
 from graphs.runner import TurnRunner
@@ -25,6 +26,7 @@ from stores import embedded
 from stores.accounts import AccountStore
 from stores.agents import AgentStore
 from stores.canonical import CanonicalStore
+from stores.channels import ChannelStore
 from stores.conversations import ConversationStore
 from stores.database import create_checkpoint_pool, create_pool, migrate, migration_lock
 from stores.decisions import DecisionStore
@@ -49,6 +51,7 @@ class Services:
     redis: aioredis.Redis
     context: Context
     runner: TurnRunner
+    channels: ChannelStore
 
     async def close(self) -> None:
         await self.runner.drain()
@@ -116,6 +119,9 @@ async def start_services(
         or create_chat_model(settings.openai_api_key, settings.openai_base_url, settings.openai_model),
         confidence_analysis=settings.enable_confidence_escalation,
         self_assessment=settings.confidence_self_assessment if settings.llm_mode == "openai" else "off",
+        channel_queue=ChannelQueue(
+            redis, max_retries=settings.worker_max_retries, backoff_ms=settings.worker_backoff_ms
+        ),
     )
     admin_key, _ = resolve_admin_key(settings)
     await context.accounts.ensure_admin_key(admin_key)
@@ -130,4 +136,5 @@ async def start_services(
         redis=redis,
         context=context,
         runner=TurnRunner(graphs, context),
+        channels=ChannelStore(pool),
     )

@@ -50,6 +50,20 @@ class Settings(BaseSettings):
         le=64,
         description="checkpointer instances per process: each serialises its calls on one lock (langgraph#7259)",
     )
+    worker_max_retries: int = Field(
+        5, alias="WORKER_MAX_RETRIES", ge=0, description="channel jobs: attempts after the first before dead-lettering"
+    )
+    worker_visibility_timeout_ms: int = Field(
+        30000,
+        alias="WORKER_VISIBILITY_TIMEOUT_MS",
+        ge=100,
+        description="a channel job a worker took and has not acknowledged this long is reclaimed by another",
+    )
+    worker_prefetch: int = Field(8, alias="WORKER_PREFETCH", ge=1, description="channel jobs in flight per worker")
+    worker_backoff_ms: int = Field(
+        500, alias="WORKER_BACKOFF_MS", ge=1, description="first retry delay; doubles with every attempt"
+    )
+    channel_http_timeout_s: float = Field(10.0, alias="CHANNEL_HTTP_TIMEOUT_S", description="platform API calls")
     log_level: str = Field("info", alias="LOG_LEVEL")
 
     @cached_property

@@ -9,6 +9,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from channels.queue import ChannelQueue
 from llm.embeddings import Embedder
 from stores.accounts import AccountStore
 from stores.agents import AgentStore
@@ -36,6 +37,9 @@ class Context:
     embedder: Embedder = field(metadata={"description": "question and knowledge embeddings"})
     event_log: EventLog = field(metadata={"description": "product events such as human_handoff.requested"})
     chat_model: BaseChatModel = field(metadata={"description": "the model that writes path A answers"})
+    channel_queue: ChannelQueue | None = field(
+        default=None, metadata={"description": "delivery jobs for messages to messaging-channel contacts"}
+    )
     clock: Callable[[], datetime] = field(
         default=lambda: datetime.now(UTC),
         metadata={"description": "the current time (quota days, availability hours); evals and simulations set it"},

@@ -40,17 +40,38 @@ class TurnRunner:
         self.context = context
         self._tasks: set[asyncio.Task] = set()
 
-    async def start(self, conversation: dict, user_id: uuid.UUID, text: str) -> tuple[dict, AsyncIterator[TurnEvent]]:
-        """Store the user's message, then run its thread; returns the message and the turn's events."""
-        message = await self.context.conversations.add_message(conversation["id"], "user", text)
+    async def start(
+        self,
+        conversation: dict,
+        user_id: uuid.UUID,
+        text: str,
+        *,
+        message_id: uuid.UUID | None = None,
+        external_message_id: str | None = None,
+    ) -> tuple[dict, AsyncIterator[TurnEvent]]:
+        """Store the user's message, then run its thread; returns the message and the turn's events.
+
+        A channel message comes with an id derived from its platform id, so a redelivered message is the same
+        message and the same thread.
+        """
+        message = await self.context.conversations.add_message(
+            conversation["id"], "user", text, message_id=message_id, external_message_id=external_message_id
+        )
         turn_input = {
             "message_id": str(message["id"]),
             "conversation_id": str(conversation["id"]),
             "agent_id": str(conversation["agent_id"]),
             "user_id": str(user_id),
             "text": text,
+            "channel": conversation["channel"],
+            "deliver": conversation.get("external_contact_id") is not None,
         }
         return message, self._run(turn_input, str(message["id"]))
+
+    async def thread_exists(self, thread_id: uuid.UUID) -> bool:
+        """Whether the thread has run to a checkpoint (finished, or waiting at a gate)."""
+        config = {"configurable": {"thread_id": str(thread_id)}}
+        return (await self.graph_for(str(thread_id)).checkpointer.aget_tuple(config)) is not None  # type: ignore[union-attr]
 
     def resume(self, thread_id: uuid.UUID, value: dict[str, Any]) -> AsyncIterator[TurnEvent]:
         """Resume a thread waiting at a gate with the human's decision."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 Path = Literal["A", "B", "C", "D", "E", "F"]
 
@@ -15,6 +15,10 @@ class TurnInput(TypedDict):
     agent_id: str
     user_id: str
     text: str
+    channel: NotRequired[str]
+    """Where the question came from: web, api, telegram, whatsapp, messenger or instagram."""
+    deliver: NotRequired[bool]
+    """Whether the agent's messages must also be sent out on the channel (a messaging contact's conversation)."""
 
 
 class State(TurnInput, total=False):

@@ -38,8 +38,14 @@ async def send_reply(
     event: str = "message",
     event_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Store the agent's message, then stream it; in a resumed run also publish it to the live stream."""
-    stored = await runtime.context.conversations.add_message(
+    """Store the agent's message, then stream it; in a resumed run also publish it to the live stream.
+
+    In a messaging contact's conversation the message is stored as pending delivery and a delivery job is queued:
+    a channel worker sends it (again after a crash, never twice).
+    """
+    ctx = runtime.context
+    deliver = bool(state.get("deliver")) and ctx.channel_queue is not None
+    stored = await ctx.conversations.add_message(
         uuid.UUID(state["conversation_id"]),
         "agent",
         content,
@@ -47,12 +53,27 @@ async def send_reply(
         path=path,
         reply_to=uuid.UUID(state["message_id"]),
         metadata=metadata,
+        sender_type="creator" if (metadata or {}).get("from_creator") else "agent",
+        delivery_status="pending" if deliver else None,
+        rag_context=rag_context(state),
     )
+    if deliver:
+        await ctx.channel_queue.enqueue_delivery(str(stored["id"]))  # type: ignore[union-attr]
     data = event_data if event_data is not None else message_event(stored)
     runtime.stream_writer({"event": event, "data": data})
     if state.get("phase", "turn") != "turn":
-        await runtime.context.events.publish(conversation_stream(state["conversation_id"]), event, data)
+        await ctx.events.publish(conversation_stream(state["conversation_id"]), event, data)
     return {"id": str(stored["id"]), "content": content, "path": path, **(metadata or {})}
+
+
+def rag_context(state: State) -> dict[str, Any]:
+    """The retrieval a reply stood on: knowledge sources and the canonical answer, with their similarity."""
+    context: dict[str, Any] = {
+        "sources": [{"title": k["title"], "similarity": k["similarity"]} for k in state.get("knowledge", [])]
+    }
+    if match := state.get("canonical_match"):
+        context["canonical"] = {"id": match["id"], "similarity": round(match["similarity"], 4)}
+    return context
 
 
 def announce_decision(state: State, runtime: Runtime[Context], path: str, reason: str) -> None:

@@ -54,6 +54,16 @@ class AccountStore:
             "user", "INSERT INTO users (id, handle, tier) VALUES (%s, %s, %s) RETURNING *", (handle, tier)
         )
 
+    async def user_for_contact(self, agent_id: uuid.UUID, channel: str, contact_id: str, tier: str) -> dict:
+        """The user behind a channel contact (one per agent, channel and contact); they need no API key."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO users (id, handle, tier, channel, external_id) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (handle) DO UPDATE SET handle = EXCLUDED.handle RETURNING *",
+                (uuid.uuid4(), f"{channel}:{agent_id}:{contact_id}", tier, channel, contact_id),
+            )
+            return await cur.fetchone()
+
     async def _create_with_key(self, role: str, insert: str, values: tuple) -> tuple[dict, str]:
         """Insert a creator or user and its key in one transaction; returns (row, the key in the clear, once)."""
         principal_id, key = uuid.uuid4(), new_key(role)

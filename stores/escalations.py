@@ -83,6 +83,16 @@ class EscalationStore:
             )
             return await cur.fetchone()
 
+    async def open_offer(self, conversation_id: uuid.UUID) -> dict | None:
+        """The conversation's most recent offer still waiting for the user's yes or no, if any."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT * FROM escalations WHERE conversation_id = %s AND status = 'offered'"
+                " ORDER BY created_at DESC LIMIT 1",
+                (conversation_id,),
+            )
+            return await cur.fetchone()
+
     async def transition(self, escalation_id: uuid.UUID, from_status: str, to_status: str, **fields: object) -> bool:
         """Move from one status to the next, setting fields; False when it was not in from_status."""
         sets = ", ".join(f"{name} = %s" for name in fields)

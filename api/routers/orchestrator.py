@@ -166,11 +166,12 @@ async def decline_escalation(
 async def agent_metrics(
     agent: OwnedAgentDep, services: ServicesDep, days: Annotated[int, Query(ge=1, le=365)] = 7
 ) -> dict:
-    """Paths, auto-answer rate, escalations against quota and reuse over the last `days` days."""
+    """Paths, auto-answer rate, escalations against quota, reuse and per-channel counts over the last `days` days."""
     config = AgentConfig.model_validate(agent["config"])
     metrics = await MetricsStore(services.pool).for_agent(agent["id"], days, config.timezone)
     return (
         {"agent_id": str(agent["id"])}
         | metrics
         | {"quota": {"per_day": config.max_escalations_per_day, "per_week": config.max_escalations_per_week}}
+        | {"channels": await services.channels.counts(agent["id"], days)}
     )

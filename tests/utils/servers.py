@@ -67,3 +67,22 @@ class ServerProcess:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class WorkerProcess(ServerProcess):
+    """`orchestrator worker` in its own process: a channel worker on the same stores as the servers."""
+
+    def start(self, timeout: float = 90) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        started_at = self.log_path.stat().st_size
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_path}")
+            if b"channel worker" in self.log_path.read_bytes()[started_at:]:
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not start; see {self.log_path}")
