@@ -1,14 +1,37 @@
-"""log_decision: every decision of a thread goes to the decisions table with its scores and latency."""
+"""log_decision: every decision of a thread goes to the decisions table with its scores and latency.
+
+A new question's decision also refreshes its conversation's summary and topics (in the same statement), so the
+conversation list and the creator's context carry what the contact has been asking about.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
 from graphs.state import State
+from llm.text import NEGATIONS, STOPWORDS, words
+
+SUMMARY_QUESTIONS = 3
+SUMMARY_CHARS = 400
+TOPICS = 5
+
+
+def conversation_digest(state: State) -> tuple[str, list[str]]:
+    """(summary, topics) from the contact's recent questions: the last few, and their most frequent words."""
+    asked = [m["content"] for m in state.get("history", []) if m["role"] == "user"] + [state["text"]]
+    summary = " | ".join(q.strip() for q in asked[-SUMMARY_QUESTIONS:])[:SUMMARY_CHARS]
+    counts = Counter(
+        w
+        for question in asked
+        for w in set(words(question))
+        if len(w) > 2 and w not in STOPWORDS and w not in NEGATIONS
+    )
+    return summary, [word for word, _ in counts.most_common(TOPICS)]
 
 
 async def log_decision(state: State, runtime: Runtime[Context]) -> dict:
@@ -32,5 +55,6 @@ async def log_decision(state: State, runtime: Runtime[Context]) -> dict:
             "analysis": state.get("analysis"),
         },
         analysis=state.get("analysis") if state.get("phase", "turn") == "turn" else None,
+        digest=conversation_digest(state) if state.get("phase", "turn") == "turn" else None,
     )
     return {}

@@ -27,16 +27,26 @@ class DecisionStore:
         latency_ms: float,
         details: dict | None = None,
         analysis: dict | None = None,
+        digest: tuple[str, list[str]] | None = None,
     ) -> None:
-        """Store one decision; `analysis` is the confidence analysis of a path A answer, if one was made."""
+        """Store one decision; `analysis` is the confidence analysis of a path A answer, if one was made, and
+        `digest` the conversation's new (summary, topics), written in the same statement."""
         analysis = analysis or {}
+        summary, topics = digest or (None, None)
         async with self.pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO decisions (message_id, agent_id, conversation_id, user_id, path, reason,"
+                "WITH digest AS ("
+                "  UPDATE conversations SET summary = coalesce(%s, summary), topics = coalesce(%s, topics)"
+                "  WHERE id = %s AND %s)"
+                " INSERT INTO decisions (message_id, agent_id, conversation_id, user_id, path, reason,"
                 " similarity, novelty, complexity, confidence, latency_ms, details,"
                 " confidence_score, confidence_level, confidence_action)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (
+                    summary,
+                    topics,
+                    conversation_id,
+                    digest is not None,
                     message_id,
                     agent_id,
                     conversation_id,

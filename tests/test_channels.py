@@ -87,6 +87,7 @@ async def test_a_telegram_message_is_answered_once_and_recorded(
     )[0]
     assert conversation["channel"] == "telegram" and conversation["external_contact_name"] == "Ann Lee"
     assert conversation["status"] == "active" and conversation["last_message_preview"] == CANONICAL[1]
+    assert conversation["summary"] == PARAPHRASE and "coaching" in conversation["topics"]
     messages = await db_rows(
         database_url, "SELECT * FROM messages WHERE conversation_id = %s ORDER BY seq", conversation["id"]
     )

@@ -35,6 +35,12 @@ def conversation_json(row: dict) -> dict:
         "agent_id": str(row["agent_id"]),
         "user_id": str(row["user_id"]),
         "channel": row["channel"],
+        "status": row["status"],
+        "contact_name": row["external_contact_name"],
+        "message_count": row["message_count"],
+        "last_message_preview": row["last_message_preview"],
+        "summary": row["summary"],
+        "topics": row["topics"],
         "created_at": row["created_at"].isoformat(),
         "last_message_at": row["last_message_at"].isoformat() if row["last_message_at"] else None,
     }
