@@ -42,7 +42,12 @@ def platform() -> Iterator[PlatformStub]:
 
 @pytest.fixture(scope="module")
 def worker(server_env: dict, data_dir: Path, server) -> Iterator[WorkerProcess]:  # noqa: ANN001 - server first
-    env = server_env | {"WORKER_MAX_RETRIES": "2", "WORKER_BACKOFF_MS": "100", "WORKER_VISIBILITY_TIMEOUT_MS": "5000"}
+    env = server_env | {
+        "WORKER_MAX_RETRIES": "2",
+        "WORKER_BACKOFF_MS": "100",
+        "WORKER_VISIBILITY_TIMEOUT_MS": "5000",
+        "LOG_LEVEL": "info",  # so the secrets test below sees everything the worker would log
+    }
     process = WorkerProcess(env, data_dir / "channel-worker.log").start()
     yield process
     process.stop()
@@ -111,6 +116,7 @@ async def test_a_telegram_message_is_answered_once_and_recorded(
     assert len(platform.sent(chat_id=str(chat))) == 2
     log = await api.call("GET", f"/agents/{world.agent_id}/channels/events", world.creator_key)
     assert {"received", "sent"} <= {event["kind"] for event in log}
+    assert "TEST-TOKEN" not in worker.log_path.read_text()  # bot tokens live in Telegram's URLs: never logged
     metrics = await api.call("GET", f"/orchestrator/metrics/{world.agent_id}", world.creator_key)
     assert metrics["channels"]["telegram"]["conversations"] == 1
     assert metrics["channels"]["telegram"]["received"] == 2 and metrics["channels"]["telegram"]["sent"] == 2
