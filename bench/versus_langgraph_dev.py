@@ -53,12 +53,25 @@ async def orchestrator_turns(url: str, admin_key: str, turns: int) -> tuple[list
 
 
 def start_langgraph_dev(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
-    """`langgraph dev` on a free port; returns the process and the URL its log announces."""
+    """`langgraph dev` on a free port; returns the process and the URL its log announces.
+
+    It runs in the benchmark's scratch directory (it keeps its in-memory state in .langgraph_api there), with a
+    config naming our graph factory by absolute path.
+    """
+    config = log_path.parent / "langgraph.json"
+    config.write_text(
+        json.dumps(
+            {
+                "dependencies": [str(APP_DIR.parents[1])],
+                "graphs": {"orchestrator": f"{APP_DIR / 'graph.py'}:make_graph"},
+            }
+        )
+    )
     command = [
         str(Path(sys.executable).with_name("langgraph")),
         "dev",
         "--config",
-        str(APP_DIR / "langgraph.json"),
+        str(config),
         "--port",
         str(free_port()),
         "--no-browser",
@@ -66,7 +79,7 @@ def start_langgraph_dev(env: dict[str, str], log_path: Path) -> tuple[subprocess
         "--allow-blocking",
     ]
     log = log_path.open("w")
-    process = subprocess.Popen(command, cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=log_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
