@@ -34,8 +34,8 @@ async def deliver(services: Services, http: httpx.AsyncClient, message_id: uuid.
     if message is None or message["delivery_status"] is None or message["delivery_status"] in DONE:
         return
     channel, agent_id = message["channel"], message["agent_id"]
-    connection = await services.channels.get(agent_id, channel)
-    if connection is None or not connection["enabled"]:
+    connection = await services.channels.enabled(agent_id, channel)
+    if connection is None:
         await conversations.set_delivery(message_id, "failed")
         await services.channels.record(
             agent_id, channel, "failed", message_id=message_id, error="channel not connected"

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import httpx
 
 from api.services import Services
-from channels import telegram
 from channels.messages import Inbound, offer_reply
+from channels.registry import ADAPTERS
 from graphs.gates import GateConflict, accept_offer, dismiss_offer
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ def channel_message_id(channel: str, agent_id: uuid.UUID, external_id: str) -> u
 
 
 async def ingest(services: Services, http: httpx.AsyncClient, channel: str, agent_id: uuid.UUID, item: Inbound) -> None:
-    connection = await services.channels.get(agent_id, channel)
-    if connection is None or not connection["enabled"]:
+    connection = await services.channels.enabled(agent_id, channel)
+    if connection is None:
         await services.channels.record(
             agent_id, channel, "failed", external_message_id=item.external_id, error="channel not connected"
         )
@@ -52,9 +52,10 @@ async def ingest(services: Services, http: httpx.AsyncClient, channel: str, agen
     message_id = channel_message_id(channel, agent_id, item.external_id)
     record = {"conversation_id": conversation["id"], "message_id": message_id, "external_message_id": item.external_id}
 
-    if item.kind == "button" and channel == "telegram":
+    acknowledge = ADAPTERS[channel].acknowledge_button
+    if item.kind == "button" and acknowledge is not None:
         with contextlib.suppress(httpx.HTTPError):  # cosmetic: the button stops spinning
-            await telegram.acknowledge_button(http, connection, item)
+            await acknowledge(http, connection, item)
 
     if (answer := offer_reply(item.text, item.button)) and (
         offer := await ctx.escalations.open_offer(conversation["id"])

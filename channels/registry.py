@@ -22,6 +22,8 @@ class Adapter:
     default_api_base_url: str
     meta_verification: bool
     """Meta channels answer a GET `hub.challenge` and sign POSTs with the app secret; Telegram sends a token."""
+    acknowledge_button: Callable[[httpx.AsyncClient, dict, Inbound], Awaitable[None]] | None = None
+    """Platforms that want each button press acknowledged (Telegram's answerCallbackQuery)."""
 
 
 ADAPTERS: dict[str, Adapter] = {
@@ -33,6 +35,7 @@ ADAPTERS: dict[str, Adapter] = {
         telegram.REQUIRED_CREDENTIALS,
         telegram.DEFAULT_API_BASE_URL,
         meta_verification=False,
+        acknowledge_button=telegram.acknowledge_button,
     ),
     "whatsapp": Adapter(
         "whatsapp",

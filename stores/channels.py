@@ -65,10 +65,12 @@ class ChannelStore:
             )
             return await cur.fetchone()
 
-    async def get(self, agent_id: uuid.UUID, channel: str) -> dict | None:
+    async def enabled(self, agent_id: uuid.UUID, channel: str) -> dict | None:
+        """The agent's connection to the channel, if there is one and it is switched on."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT * FROM channel_connections WHERE agent_id = %s AND channel = %s", (agent_id, channel)
+                "SELECT * FROM channel_connections WHERE agent_id = %s AND channel = %s AND enabled",
+                (agent_id, channel),
             )
             return await cur.fetchone()
 

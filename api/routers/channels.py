@@ -106,8 +106,8 @@ async def channel_events(agent: OwnedAgentDep, services: ServicesDep) -> list[di
 
 
 async def _connection(services: ServicesDep, channel: str, agent_id: uuid.UUID) -> dict:
-    connection = await services.channels.get(agent_id, channel) if channel in ADAPTERS else None
-    if connection is None or not connection["enabled"]:
+    connection = await services.channels.enabled(agent_id, channel)
+    if connection is None:
         raise not_found("channel connection")
     return connection
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from tests.utils.servers import free_port
+from tests.utils.servers import InThreadServer
 
 STUB_ANSWER = "Stub model here: aim for 1.6 to 2.2 grams of protein per kilogram of bodyweight each day."
 STUB_TRAILER = "\n[[confidence: 0.92 | the knowledge states the amount]]"
 
 
-class OpenAIStub:
+class OpenAIStub(InThreadServer):
     """Serves /v1/chat/completions (streaming and not) with a fixed answer; records every request."""
 
     def __init__(
@@ -33,29 +30,16 @@ class OpenAIStub:
         self.rating = '{"score": 0.9, "reason": "supported"}'
         """What a non-streamed request (the second-call self-assessment) gets back."""
         self.requests: list[dict] = []
-        self.port = free_port()
-        app = Starlette(
+        super().__init__(
             routes=[
                 Route("/v1/chat/completions", self._completions, methods=["POST"]),
                 Route("/v1/embeddings", self._embeddings, methods=["POST"]),
             ]
         )
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> OpenAIStub:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
+        return f"{self.url}/v1"
 
     async def _embeddings(self, request: Request) -> JSONResponse:
         """Deterministic 8-dimensional vectors derived from each text's bytes."""

@@ -4,19 +4,16 @@ request, so tests see exactly what the channel adapters sent."""
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.utils.servers import free_port
+from tests.utils.servers import InThreadServer
 
 
-class PlatformStub:
+class PlatformStub(InThreadServer):
     """Telegram (`/bot{token}/{method}`) and Graph API (`/{phone_number_id}/messages`, `/me/messages`) in one server."""
 
     def __init__(self) -> None:
@@ -24,30 +21,13 @@ class PlatformStub:
         self.fail_next = 0
         """Answer this many sends with a 500 before behaving again (retry tests)."""
         self._ids = itertools.count(1000)
-        self.port = free_port()
-        app = Starlette(
+        super().__init__(
             routes=[
                 Route("/bot{token}/{method}", self._telegram, methods=["POST"]),
                 Route("/me/messages", self._page_send, methods=["POST"]),
                 Route("/{phone_number_id}/messages", self._whatsapp_send, methods=["POST"]),
             ]
         )
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> PlatformStub:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
 
     def sent(self, **match: object) -> list[dict]:
         """Recorded requests whose fields (path, token, method, and body keys) match."""

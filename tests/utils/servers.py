@@ -7,10 +7,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +24,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class InThreadServer:
+    """A Starlette app served by uvicorn on a thread of the test process, on a free port of 127.0.0.1: the base
+    of the stand-ins for outside services (the OpenAI-compatible model, the messaging platforms)."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(Starlette(routes=routes), host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
 
 
 class ServerProcess:
@@ -37,22 +67,29 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90) -> ServerProcess:
+    command = "serve"
+
+    def start(self, timeout: float = 90) -> Self:
+        """Start `orchestrator <command>` and wait until it is ready (or fail with where its log is)."""
         log = self.log_path.open("ab")
+        self._log_offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "api.cli", self.command], cwd=ROOT, env=self.env, stdout=log, stderr=log
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+                raise RuntimeError(f"{self.command} exited with {self.process.returncode}; see {self.log_path}")
+            if self._ready():
+                return self
             time.sleep(0.2)
-        raise RuntimeError(f"server did not become healthy; see {self.log_path}")
+        raise RuntimeError(f"{self.command} did not become ready; see {self.log_path}")
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, as in a crash."""
@@ -72,17 +109,7 @@ class ServerProcess:
 class WorkerProcess(ServerProcess):
     """`orchestrator worker` in its own process: a channel worker on the same stores as the servers."""
 
-    def start(self, timeout: float = 90) -> WorkerProcess:
-        log = self.log_path.open("ab")
-        started_at = self.log_path.stat().st_size
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=self.env, stdout=log, stderr=log
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_path}")
-            if b"channel worker" in self.log_path.read_bytes()[started_at:]:
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"worker did not start; see {self.log_path}")
+    command = "worker"
+
+    def _ready(self) -> bool:
+        return b"channel worker" in self.log_path.read_bytes()[self._log_offset :]
