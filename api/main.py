@@ -12,7 +12,19 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.recovery import sweep_forever
-from api.routers import admin, agents, channels, config, health, me, messaging, orchestrator, pages
+from api.routers import (
+    admin,
+    agents,
+    channels,
+    config,
+    feedback,
+    health,
+    me,
+    messaging,
+    orchestrator,
+    pages,
+    variants,
+)
 from api.routers.pages import WEB_DIR
 from api.services import start_services
 from api.settings import Settings, load_settings
@@ -39,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Orchestrator", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    for module in (health, me, admin, agents, channels, config, messaging, orchestrator, pages):
+    for module in (health, me, admin, agents, variants, channels, config, messaging, feedback, orchestrator, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app

@@ -40,6 +40,7 @@ def canonical_json(row: dict) -> dict:
         "answer": row["answer"],
         "layer": row["layer"],
         "times_reused": row["times_reused"],
+        "variants": row.get("variants", 1),
         "escalation_id": str(row["escalation_id"]) if row["escalation_id"] else None,
         "created_at": row["created_at"].isoformat(),
     }

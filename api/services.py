@@ -20,6 +20,7 @@ from channels.queue import ChannelQueue
 from graphs.context import Context
 from graphs.orchestrator import builder
 from graphs.runner import TurnRunner
+from llm.answer_classifier import AnswerModels
 from llm.chat import create_chat_model
 from llm.embeddings import Embedder, create_embedder
 from stores import embedded
@@ -34,6 +35,7 @@ from stores.escalations import EscalationStore
 from stores.event_log import EventLog
 from stores.events import EventBus
 from stores.knowledge import KnowledgeStore
+from stores.variants import VariantStore
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,8 @@ async def start_services(
         agents=AgentStore(pool),
         knowledge=KnowledgeStore(pool),
         canonical=CanonicalStore(pool),
+        variants=(variants := VariantStore(pool)),
+        answer_models=AnswerModels(variants.training_data),
         conversations=ConversationStore(pool),
         escalations=EscalationStore(pool),
         decisions=DecisionStore(pool),

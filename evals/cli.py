@@ -31,6 +31,19 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--objective", choices=("c_recall", "accuracy", "c_f1"), default="c_recall")
     sweep.add_argument("--min-c-precision", type=float, default=0.98, help="constraint on path C precision")
 
+    reuse = sub.add_parser("reuse", help="reuse recall and precision per k and threshold, cosine vs shipped")
+    reuse.add_argument("--dataset", default="clinc150", choices=("clinc150",))
+    reuse.add_argument("--known", type=int, default=75, help="intents with a stored answer")
+    reuse.add_argument("--unknown", type=int, help="intents asked about without an answer (default: all others)")
+    reuse.add_argument("--oos", type=int, help="out-of-scope test questions (default: all 1000)")
+    reuse.add_argument("--k", default="1,3,10", help="stored phrasings per answer, comma-separated")
+    reuse.add_argument("--seed", type=int, default=1)
+    reuse.add_argument("--days", type=int, default=14, help="days of the feedback simulation")
+    reuse.add_argument("--questions-per-day", type=int, default=300)
+    reuse.add_argument("--feedback-share", type=float, default=0.5, help="share of served answers users rate")
+    reuse.add_argument("--links-per-day", type=int, default=40, help="escalations the creator links per day")
+    reuse.add_argument("--out", required=True)
+
     compare = sub.add_parser("compare", help="what changed from run A to run B; exit 1 when B is worse")
     compare.add_argument("run_a")
     compare.add_argument("run_b")
@@ -74,6 +87,23 @@ def run_eval_command(args: argparse.Namespace) -> int:
             )
             print(result["summary"])
             return 0
+        if args.eval_command == "reuse":
+            from evals.reuse import run_reuse_eval
+
+            result = run_reuse_eval(
+                known=args.known,
+                ks=_ks(args.k),
+                out=args.out,
+                unknown=args.unknown,
+                oos=args.oos,
+                seed=args.seed,
+                days=args.days,
+                questions_per_day=args.questions_per_day,
+                feedback_share=args.feedback_share,
+                links_per_day=args.links_per_day,
+            )
+            print(result["summary"])
+            return 0
         if args.eval_command == "compare":
             from evals.compare import compare_runs
 
@@ -101,6 +131,16 @@ def run_eval_command(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 2
+
+
+def _ks(text: str) -> list[int]:
+    try:
+        ks = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"--k: comma-separated positive integers, not {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise ValueError(f"--k: comma-separated positive integers, not {text!r}")
+    return ks
 
 
 def _overrides(path: str | None) -> dict:

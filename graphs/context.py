@@ -10,6 +10,7 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 
 from channels.queue import ChannelQueue
+from llm.answer_classifier import AnswerModels
 from llm.embeddings import Embedder
 from stores.accounts import AccountStore
 from stores.agents import AgentStore
@@ -20,6 +21,7 @@ from stores.escalations import EscalationStore
 from stores.event_log import EventLog
 from stores.events import EventBus
 from stores.knowledge import KnowledgeStore
+from stores.variants import VariantStore
 
 
 @dataclass(kw_only=True)
@@ -30,6 +32,8 @@ class Context:
     agents: AgentStore = field(metadata={"description": "agents and their config"})
     knowledge: KnowledgeStore = field(metadata={"description": "knowledge chunks with embeddings"})
     canonical: CanonicalStore = field(metadata={"description": "the creator's canonical answers"})
+    variants: VariantStore = field(metadata={"description": "answers' question variants, negative pairs, feedback"})
+    answer_models: AnswerModels = field(metadata={"description": "per-agent answer classifiers, kept current"})
     conversations: ConversationStore = field(metadata={"description": "conversations and messages"})
     escalations: EscalationStore = field(metadata={"description": "escalations and quotas"})
     decisions: DecisionStore = field(metadata={"description": "the decisions log"})

@@ -48,6 +48,21 @@ async def answer_escalation(runner: TurnRunner, escalation: dict, answer: str, l
     )
 
 
+async def link_escalation(runner: TurnRunner, escalation: dict, answer: dict) -> list[TurnEvent]:
+    """The creator says an existing answer already answers it: that answer is delivered and learns the question."""
+    return await _decide(
+        runner,
+        escalation,
+        "answer",
+        "pending",
+        "answered",
+        {"action": "link", "answer_id": str(answer["id"])},
+        answer=answer["answer"],
+        answer_layer=answer["layer"],
+        resolved_at=datetime.now(UTC),
+    )
+
+
 async def decline_escalation(runner: TurnRunner, escalation: dict, reason: str | None) -> list[TurnEvent]:
     return await _decide(
         runner,

@@ -48,14 +48,21 @@ class TurnRunner:
         *,
         message_id: uuid.UUID | None = None,
         external_message_id: str | None = None,
+        not_answered: bool = False,
+        metadata: dict | None = None,
     ) -> tuple[dict, AsyncIterator[TurnEvent]]:
         """Store the user's message, then run its thread; returns the message and the turn's events.
 
         A channel message comes with an id derived from its platform id, so a redelivered message is the same
-        message and the same thread.
+        message and the same thread. `not_answered` asks a question again after the user said its answer missed.
         """
         message = await self.context.conversations.add_message(
-            conversation["id"], "user", text, message_id=message_id, external_message_id=external_message_id
+            conversation["id"],
+            "user",
+            text,
+            message_id=message_id,
+            external_message_id=external_message_id,
+            metadata=metadata,
         )
         turn_input = {
             "message_id": str(message["id"]),
@@ -66,6 +73,8 @@ class TurnRunner:
             "channel": conversation["channel"],
             "deliver": conversation.get("external_contact_id") is not None,
         }
+        if not_answered:
+            turn_input["not_answered"] = True
         return message, self._run(turn_input, str(message["id"]))
 
     async def thread_exists(self, thread_id: uuid.UUID) -> bool:

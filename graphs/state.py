@@ -19,6 +19,8 @@ class TurnInput(TypedDict):
     """Where the question came from: web, api, telegram, whatsapp, messenger or instagram."""
     deliver: NotRequired[bool]
     """Whether the agent's messages must also be sent out on the channel (a messaging contact's conversation)."""
+    not_answered: NotRequired[bool]
+    """The user said the answer to this question did not answer it: no canonical answer, offer the creator."""
 
 
 class State(TurnInput, total=False):
@@ -38,9 +40,9 @@ class State(TurnInput, total=False):
     knowledge: list[dict[str, Any]]
     """Retrieved knowledge chunks: title, text, similarity."""
     canonical_match: dict[str, Any] | None
-    """The canonical answer that passed the similarity threshold and the paraphrase guard, if any."""
+    """The canonical answer that similarity nominated and verification accepted, if any."""
     canonical_rejected: list[dict[str, Any]]
-    """Candidates above the threshold that the guard turned down, and why."""
+    """Nominated candidates that verification turned down, and why."""
     refusal: str | None
     """Why the question is refused outright (blocked topic, tier, agent disabled), if it is."""
     escalation_block: str | None
@@ -61,6 +63,6 @@ class State(TurnInput, total=False):
     offer_reply: dict[str, Any]
     """The user's answer to the escalation offer: {"action": "accept" | "dismiss"}."""
     creator_reply: dict[str, Any]
-    """The creator's decision: {"action": "answer", "answer", "layer"} or {"action": "decline", "reason"}."""
+    """The creator's decision: {"action": "answer", "answer", "layer"}, {"action": "link", "answer_id"} or {"action": "decline", "reason"}."""
     reply: dict[str, Any]
     """The last agent message this thread stored."""

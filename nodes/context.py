@@ -36,6 +36,7 @@ async def load_context(state: State, runtime: Runtime[Context]) -> dict:
             "creator_id": str(agent["creator_id"]),
             "creator_name": agent["creator_name"],
             "config": agent["config"],
+            "reuse_version": agent["reuse_version"],
         },
         "user_tier": user["tier"],
         "history": [{"role": m["role"], "content": m["content"], "path": m["path"]} for m in history],

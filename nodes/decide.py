@@ -26,6 +26,10 @@ def choose_path(state: State) -> tuple[str, str]:
         return "F", state["refusal"]  # type: ignore[return-value]
     if state.get("canonical_match"):
         return "C", "canonical_match"
+    if state.get("not_answered"):  # the user said the last answer missed: the creator, or a clear no
+        if state.get("escalation_block") is None:
+            return "D", "not_answered"
+        return "F", state["escalation_block"]  # type: ignore[return-value]
     confident = signals["confidence"] >= config.auto_answer_confidence_threshold
     novel = signals["novelty"] >= config.novelty_escalation_threshold
     complex_ = signals["complexity"] >= config.complexity_escalation_threshold

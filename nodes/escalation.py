@@ -130,27 +130,37 @@ async def await_creator(state: State, runtime: Runtime[Context]) -> dict:
 
 
 async def deliver_creator_reply(state: State, runtime: Runtime[Context]) -> dict:
-    """Store the creator's answer as a canonical answer and deliver it, or tell the user it was declined."""
+    """Store the creator's answer as a canonical answer (or teach the existing answer they linked this question to)
+    and deliver it, or tell the user it was declined."""
     ctx = runtime.context
     decision = state["creator_reply"]
     escalation_id = uuid.UUID(state["escalation_id"])  # type: ignore[arg-type]
     creator = state["agent"]["creator_name"]
-    if decision["action"] == "answer":
+    if decision["action"] in ("answer", "link"):
         embedding = await ctx.embedder.embed_one(state["text"])
-        answer = await ctx.canonical.create(
-            uuid.UUID(state["agent_id"]),
-            state["text"],
-            decision["answer"],
-            decision["layer"],
-            embedding,
-            answer_id=step_id(state, "canonical"),
-            escalation_id=escalation_id,
-        )
+        if decision["action"] == "link":  # an existing answer: it learns this phrasing, the user gets its words
+            answer = await ctx.canonical.get(uuid.UUID(decision["answer_id"]))
+            if answer is None:
+                raise LookupError("the linked canonical answer was deleted before delivery")
+            await ctx.variants.add(
+                answer["id"], state["text"], embedding, "linked", message_id=uuid.UUID(state["message_id"])
+            )
+            await ctx.canonical.count_reuse(answer["id"], uuid.UUID(state["message_id"]))
+        else:
+            answer = await ctx.canonical.create(
+                uuid.UUID(state["agent_id"]),
+                state["text"],
+                decision["answer"],
+                decision["layer"],
+                embedding,
+                answer_id=step_id(state, "canonical"),
+                escalation_id=escalation_id,
+            )
         reply = await send_reply(
             state,
             runtime,
             step="creator_reply",
-            content=decision["answer"],
+            content=answer["answer"],
             path="C",
             metadata={
                 "canonical_answer_id": str(answer["id"]),

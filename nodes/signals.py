@@ -9,12 +9,15 @@ from langgraph.runtime import Runtime
 from graphs.config import AgentConfig, layers_for_tier
 from graphs.context import Context
 from graphs.state import State
-from nodes.canonical import paraphrase_guard
 from nodes.confidence import answer_confidence, complexity_score, knowledge_support
+from nodes.verify import LEARNED_FLOOR, Candidate, verify
 
 
 async def compute_signals(state: State, runtime: Runtime[Context]) -> dict:
-    """Embed the question, search canonical answers (visible layers only) and knowledge, score it."""
+    """Embed the question, search canonical answers (visible layers only) and knowledge, score it.
+
+    Similarity only nominates a canonical answer; nodes/verify.py decides whether it is served.
+    """
     ctx = runtime.context
     config = AgentConfig.model_validate(state["agent"]["config"])
     agent_id = uuid.UUID(state["agent_id"])
@@ -23,19 +26,36 @@ async def compute_signals(state: State, runtime: Runtime[Context]) -> dict:
     chunks = await ctx.knowledge.search(agent_id, embedding)
 
     match, rejected = None, []
-    for hit in candidates:
-        if hit.similarity < config.canonical_similarity_threshold:
+    floor = min(config.canonical_similarity_threshold, LEARNED_FLOOR)
+    nominated = [hit for hit in candidates if hit.similarity >= floor]
+    if nominated and not state.get("not_answered"):
+        model = await ctx.answer_models.get(agent_id, state["agent"].get("reuse_version", 0))
+        for hit in nominated:
+            answer_id = str(hit.id)
+            candidate = Candidate(answer_id, hit.question, hit.similarity, model.variant_counts.get(answer_id, 1))
+            negatives = model.negatives.get(answer_id, ())
+            verdict = verify(
+                state["text"], embedding, candidate, model.classifier, negatives, config.canonical_similarity_threshold
+            )
+            if not verdict.serve:
+                rejected.append(
+                    {
+                        "id": answer_id,
+                        "similarity": round(hit.similarity, 4),
+                        "reason": verdict.reason,
+                        "probability": round(verdict.probability, 4),
+                    }
+                )
+                continue
+            match = {
+                "id": answer_id,
+                "question": hit.question,
+                "answer": hit.answer,
+                "similarity": hit.similarity,
+                "verified": verdict.reason,
+                "probability": round(verdict.probability, 4),
+            }
             break
-        if why := paraphrase_guard(state["text"], hit.question):
-            rejected.append({"id": str(hit.id), "similarity": round(hit.similarity, 4), "reason": why})
-            continue
-        match = {
-            "id": str(hit.id),
-            "question": hit.question,
-            "answer": hit.answer,
-            "similarity": hit.similarity,
-        }
-        break
 
     canonical_similarity = candidates[0].similarity if candidates else 0.0
     knowledge_similarity = chunks[0].similarity if chunks else 0.0

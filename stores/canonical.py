@@ -1,4 +1,7 @@
-"""Canonical answers: the creator's own words, each with the embedding of the question it answers."""
+"""Canonical answers: the creator's own words, searched through the question phrasings (variants) each gathered.
+
+An answer's own question is its first variant (same id as the answer); stores/variants.py adds the others.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +12,26 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from stores.pgvector_adapt import to_vector
+from stores.variants import BUMP_VERSION, normalize_question
 
 
 @dataclass(frozen=True, slots=True)
 class CanonicalHit:
-    """A candidate canonical answer and the cosine similarity of its question to the asked one."""
+    """A candidate canonical answer: its phrasing nearest to the asked question, and their cosine similarity."""
 
     id: uuid.UUID
     question: str
+    """The nearest of the answer's phrasings (its own question or a variant)."""
     answer: str
     layer: str
     similarity: float
 
 
-# Up to this many answers an agent's rows are scanned exactly (~2.6 µs each here: 1k rows 1.8 ms, 10k rows 26 ms);
+# Up to this many phrasings an agent's rows are scanned exactly (~2.6 µs each here: 1k rows 1.8 ms, 10k rows 26 ms);
 # beyond it HNSW is faster (10k rows: 12 ms, recall@1 0.995). bench/vector_search.py measured both.
 EXACT_SCAN_MAX_ROWS = 2000
 COUNT_TTL_S = 60.0
+PHRASINGS_PER_ANSWER = 8
 
 
 class CanonicalStore:
@@ -46,13 +52,20 @@ class CanonicalStore:
         answer_id: uuid.UUID | None = None,
         escalation_id: uuid.UUID | None = None,
     ) -> dict:
-        """Insert an answer; with a given id the insert is idempotent and returns the stored row."""
+        """Insert an answer with its question as first variant; with a given id the insert is idempotent."""
         answer_id = answer_id or uuid.uuid4()
+        vector = to_vector(embedding)
         async with self.pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO canonical_answers (id, agent_id, question, answer, layer, embedding, escalation_id)"
-                " VALUES (%s, %s, %s, %s, %s, %s::vector, %s) ON CONFLICT (id) DO NOTHING",
-                (answer_id, agent_id, question, answer, layer, to_vector(embedding), escalation_id),
+                "WITH answer AS ("
+                "  INSERT INTO canonical_answers (id, agent_id, question, answer, layer, embedding, escalation_id)"
+                "  VALUES (%s, %s, %s, %s, %s, %s::vector, %s) ON CONFLICT (id) DO NOTHING RETURNING id),"
+                " variant AS ("
+                "  INSERT INTO canonical_variants (id, answer_id, agent_id, layer, question, normalized, embedding, source)"
+                "  SELECT id, id, %s, %s, %s, %s, %s::vector, 'original' FROM answer)"
+                " UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = %s AND EXISTS (SELECT 1 FROM answer)",
+                (answer_id, agent_id, question, answer, layer, vector, escalation_id)
+                + (agent_id, layer, question, normalize_question(question), vector, agent_id),
             )
             cur = await conn.execute(f"SELECT {_COLUMNS} FROM canonical_answers WHERE id = %s", (answer_id,))
             return await cur.fetchone()
@@ -60,7 +73,8 @@ class CanonicalStore:
     async def list(self, agent_id: uuid.UUID) -> list[dict]:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {_COLUMNS} FROM canonical_answers WHERE agent_id = %s ORDER BY created_at",
+                f"SELECT {_COLUMNS}, (SELECT count(*) FROM canonical_variants v WHERE v.answer_id = a.id) AS variants"
+                " FROM canonical_answers a WHERE agent_id = %s ORDER BY created_at",
                 (agent_id,),
             )
             return await cur.fetchall()
@@ -74,7 +88,7 @@ class CanonicalStore:
         limit: int = 3,
         strategy: str | None = None,
     ) -> list[CanonicalHit]:
-        """Nearest answers by question embedding; the layer filter applies before anything is returned.
+        """Nearest answers by their nearest phrasing; the layer filter applies before anything is returned.
 
         `exact_by_agent` scans the agent's own rows through the (agent_id, layer) B-tree: exact, and the fastest
         for the hundreds of answers a creator writes. `hnsw_filter` uses the HNSW index (ef_search 200), which
@@ -87,12 +101,15 @@ class CanonicalStore:
         # index (the expression no longer matches it). HNSW: the index needs the bare distance expression.
         exact = strategy == "exact_by_agent"
         order = "similarity DESC" if exact else "embedding <=> %s::vector"
+        # Phrasings, not answers, are ranked: enough of them to find `limit` distinct answers in nearly every case.
         query = (
-            "SELECT id, question, answer, layer, 1 - (embedding <=> %s::vector) AS similarity"
-            " FROM canonical_answers WHERE agent_id = %s AND layer = ANY(%s)"
-            f" ORDER BY {order} LIMIT %s"
+            "SELECT v.answer_id AS id, v.question, a.answer, a.layer, 1 - (v.embedding <=> %s::vector) AS similarity"
+            " FROM canonical_variants v JOIN canonical_answers a ON a.id = v.answer_id"
+            " WHERE v.agent_id = %s AND v.layer = ANY(%s)"
+            f" ORDER BY {order.replace('embedding', 'v.embedding')} LIMIT %s"
         )
-        params = (vec, agent_id, layers, limit) if exact else (vec, agent_id, layers, vec, limit)
+        phrasings = limit * PHRASINGS_PER_ANSWER
+        params = (vec, agent_id, layers, phrasings) if exact else (vec, agent_id, layers, vec, phrasings)
         async with self.pool.connection() as conn:
             if strategy == "hnsw_filter":
                 async with conn.transaction():  # SET LOCAL lives as long as the transaction
@@ -100,20 +117,42 @@ class CanonicalStore:
                     rows = await (await conn.execute(query, params)).fetchall()
             else:
                 rows = await (await conn.execute(query, params)).fetchall()
-        return [CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"])) for r in rows]
+        hits: dict[uuid.UUID, CanonicalHit] = {}
+        for r in rows:  # best first: an answer's first row is its nearest phrasing
+            if r["id"] not in hits and len(hits) < limit:
+                hits[r["id"]] = CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"]))
+        return list(hits.values())
 
     async def update(
         self, answer_id: uuid.UUID, *, question: str, answer: str, layer: str, embedding: list[float] | None
     ) -> dict:
-        """Edit an answer; a changed question comes with its new embedding."""
+        """Edit an answer; a changed question comes with its new embedding and replaces the original variant."""
+        vector = to_vector(embedding) if embedding else None
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "UPDATE canonical_answers SET question = %s, answer = %s, layer = %s, updated_at = now(),"
-                " embedding = coalesce(%s::vector, embedding) WHERE id = %s"
-                f" RETURNING {_COLUMNS}",
-                (question, answer, layer, to_vector(embedding) if embedding else None, answer_id),
-            )
-            return await cur.fetchone()
+            async with conn.transaction():
+                cur = await conn.execute(
+                    "UPDATE canonical_answers SET question = %s, answer = %s, layer = %s, updated_at = now(),"
+                    " embedding = coalesce(%s::vector, embedding) WHERE id = %s"
+                    f" RETURNING {_COLUMNS}",
+                    (question, answer, layer, vector, answer_id),
+                )
+                row = await cur.fetchone()
+                if row is None:
+                    return None
+                # Every phrasing takes the answer's layer: search filters on the variant's copy.
+                await conn.execute("UPDATE canonical_variants SET layer = %s WHERE answer_id = %s", (layer, answer_id))
+                if vector is not None:
+                    await conn.execute(
+                        "DELETE FROM canonical_variants WHERE answer_id = %s AND normalized = %s AND id <> %s",
+                        (answer_id, normalize_question(question), answer_id),
+                    )
+                    await conn.execute(
+                        "UPDATE canonical_variants SET question = %s, normalized = %s, embedding = %s::vector"
+                        " WHERE id = %s",
+                        (question, normalize_question(question), vector, answer_id),
+                    )
+                await conn.execute(BUMP_VERSION, (row["agent_id"],))
+            return row
 
     async def get(self, answer_id: uuid.UUID) -> dict | None:
         async with self.pool.connection() as conn:
@@ -124,7 +163,9 @@ class CanonicalStore:
         counted = self._counts.get(agent_id)
         if counted is None or time.monotonic() - counted[0] > COUNT_TTL_S:
             async with self.pool.connection() as conn:
-                cur = await conn.execute("SELECT count(*) AS n FROM canonical_answers WHERE agent_id = %s", (agent_id,))
+                cur = await conn.execute(
+                    "SELECT count(*) AS n FROM canonical_variants WHERE agent_id = %s", (agent_id,)
+                )
                 counted = (time.monotonic(), (await cur.fetchone())["n"])
             self._counts[agent_id] = counted
         return "exact_by_agent" if counted[1] <= EXACT_SCAN_MAX_ROWS else "hnsw_filter"

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sse_starlette import EventSourceResponse
 
 from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participant_conversation
@@ -16,7 +16,7 @@ from api.schemas import AnswerText, LayerField, Text, escalation_json
 from api.services import Services
 from api.sse import live_response
 from graphs import gates
-from graphs.config import LAYER_TIERS, AgentConfig
+from graphs.config import LAYER_TIERS, AgentConfig, layers_for_tier
 from graphs.gates import GateConflict
 from graphs.runner import TurnEvent
 from stores.accounts import Principal
@@ -25,6 +25,7 @@ from stores.metrics import MetricsStore
 
 router = APIRouter(prefix="/orchestrator", tags=["orchestrator"])
 
+SUGGESTION_FLOOR = 0.5  # below this, an answer is too far off to be worth showing the creator
 StatusFilter = Literal["offered", "dismissed", "accepted", "pending", "answered", "declined", "refused", "all"]
 
 
@@ -34,8 +35,17 @@ class MessageIn(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    answer: AnswerText
+    """A new answer in the creator's words, or `link_to` an existing answer that already says it."""
+
+    answer: AnswerText | None = None
     layer: LayerField = "public"
+    link_to: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AnswerIn:
+        if (self.answer is None) == (self.link_to is None):
+            raise ValueError("give either answer (new words) or link_to (an existing answer's id)")
+        return self
 
 
 class DeclineIn(BaseModel):
@@ -139,17 +149,51 @@ async def follow_queue(
 async def answer_escalation(
     escalation_id: uuid.UUID, body: AnswerIn, creator: CreatorDep, services: ServicesDep
 ) -> dict:
-    """Answer: the graph resumes, stores a canonical answer and delivers it to the user."""
+    """Answer: the graph resumes, stores a canonical answer (or teaches the linked one this question) and delivers
+    it to the user."""
     escalation = await _creators_escalation(escalation_id, creator, services)
-    if escalation["user_tier"] not in LAYER_TIERS[body.layer]:
+    if body.link_to is not None:
+        linked = await services.context.canonical.get(body.link_to)
+        if linked is None or linked["agent_id"] != escalation["agent_id"]:
+            raise not_found("canonical answer")
+        _check_layer(linked["layer"], escalation)
+        return await _decide(services, escalation, gates.link_escalation(services.runner, escalation, linked))
+    _check_layer(body.layer, escalation)
+    return await _decide(
+        services,
+        escalation,
+        gates.answer_escalation(services.runner, escalation, body.answer, body.layer),  # type: ignore[arg-type]
+    )
+
+
+@router.get("/queue/{escalation_id}/suggestions")
+async def suggest_answers(escalation_id: uuid.UUID, creator: CreatorDep, services: ServicesDep) -> list[dict]:
+    """Existing answers that may already answer this question (nearest phrasing first), only those whose layer the
+    asking user may see: the inbox offers to link one instead of writing the answer again."""
+    escalation = await _creators_escalation(escalation_id, creator, services)
+    ctx = services.context
+    embedding = await ctx.embedder.embed_one(escalation["question"])
+    hits = await ctx.canonical.search(escalation["agent_id"], embedding, layers_for_tier(escalation["user_tier"]))
+    return [
+        {
+            "answer_id": str(hit.id),
+            "matched_question": hit.question,
+            "answer": hit.answer,
+            "layer": hit.layer,
+            "similarity": round(hit.similarity, 4),
+        }
+        for hit in hits
+        if hit.similarity >= SUGGESTION_FLOOR
+    ]
+
+
+def _check_layer(layer: str, escalation: dict) -> None:
+    if escalation["user_tier"] not in LAYER_TIERS[layer]:
         raise ApiError(
             422,
             "validation_error",
-            f"layer: a {body.layer} answer would be hidden from the {escalation['user_tier']} member who asked",
+            f"layer: a {layer} answer would be hidden from the {escalation['user_tier']} member who asked",
         )
-    return await _decide(
-        services, escalation, gates.answer_escalation(services.runner, escalation, body.answer, body.layer)
-    )
 
 
 @router.post("/queue/{escalation_id}/decline")

@@ -86,7 +86,7 @@ class Api:
     async def call(self, method: str, path: str, key: str | None, *, expect: int = 200, **kwargs) -> dict | list:  # noqa: ANN003
         response = await self.client.request(method, path, headers=bearer(key) if key else {}, **kwargs)
         assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+        return {} if response.status_code == 204 else response.json()
 
     async def creator(self) -> tuple[str, str]:
         body = await self.call(
