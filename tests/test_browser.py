@@ -103,6 +103,14 @@ async def test_the_loop_in_two_browsers(api: Api, server, browser: Browser) -> N
     await expect(reused.locator(".badge")).to_have_text("from the creator")
     await expect(reused.locator(".meta")).to_contain_text("Answered by Mia Chen")
 
+    # "Yes, it answered me": the answer learns this phrasing, and the creator can review it.
+    await reused.get_by_role("button", name="Yes").click()
+    await expect(reused.get_by_text("Thanks, noted.")).to_be_visible()
+    await creator.reload()
+    phrasings = creator.locator("#answers details").first
+    await phrasings.locator("summary").click()
+    await expect(phrasings.locator("li", has_text=PARAPHRASE)).to_contain_text("feedback")
+
 
 async def test_dashboard_validates_the_config_and_charts_the_metrics(api: Api, server, browser: Browser) -> None:  # noqa: ANN001
     world = await api.world(canonical=[("Do you offer one-on-one coaching?", "Not right now.", "public")])

@@ -44,6 +44,29 @@ function offerButtons(escalationId, hours, label) {
   return box;
 }
 
+// "Did this answer your question?" under answers (paths A and C): yes teaches the creator's answer this question,
+// no stops it being served for it and offers the creator instead.
+function feedbackButtons(messageId) {
+  const box = el("div", { class: "feedback" }, el("span", { class: "muted" }, "Did this answer your question?"));
+  const give = (answered) => async () => {
+    box.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+    try {
+      const result = await api("POST", `/messaging/conversations/${conversation.id}/messages/${messageId}/feedback`,
+        { answered });
+      box.replaceChildren(el("span", { class: "muted" }, answered ? "Thanks, noted." : "Sorry about that."));
+      if (result.message && result.message.id) renderMessage(result.message);
+    } catch (error) {
+      box.replaceChildren(el("span", { class: "muted" }, error instanceof ApiError && error.status === 409
+        ? "You already answered that." : "Could not send that; please try again."));
+    }
+  };
+  box.append(
+    el("button", { type: "button", class: "secondary", onclick: give(true) }, "Yes"),
+    el("button", { type: "button", class: "secondary", onclick: give(false) }, "No"),
+  );
+  return box;
+}
+
 // One message, from history, a stream, or a live event. Agent messages from the API carry their extras flat
 // (stream events) or under metadata (stored messages).
 function renderMessage(message) {
@@ -52,6 +75,7 @@ function renderMessage(message) {
   item.className = `msg ${message.role === "user" ? "user" : "agent"}`;
   item.replaceChildren(...[
     message.role === "user" ? null : badge(message.path),
+    extras.reason === "not_answered" && message.role === "user" ? el("div", { class: "meta" }, "Asked again") : null,
     el("div", { class: "content" }, message.content),
     message.role === "user" ? null : metaLine(extras),
   ].filter(Boolean)); // the DOM would print a null as "null"
@@ -60,6 +84,7 @@ function renderMessage(message) {
   if (offer) item.append(message.path === "D"
     ? offerButtons(extras.escalation_id, null, "Send to the creator")
     : offerButtons(extras.escalation_id, extras.expected_response_hours, "Ask the creator"));
+  else if (message.role !== "user" && (message.path === "A" || message.path === "C")) item.append(feedbackButtons(message.id));
   if (!rendered.has(message.id)) list.append(item);
   rendered.set(message.id, item);
   item.scrollIntoView({ block: "end" });

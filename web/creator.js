@@ -44,12 +44,25 @@ function escalationCard(escalation) {
       "Start from the AI draft"),
   ) : null;
 
+  // Answers that may already say it: linking one delivers it and teaches it this phrasing.
+  const suggestions = el("div", { class: "suggestions" });
+  api("GET", `/orchestrator/queue/${id}/suggestions`).then((found) => {
+    if (!found.length) return;
+    suggestions.append(el("p", { class: "muted" }, "Already answered? Linking reuses your answer and teaches it this question."),
+      ...found.map((s) => el("div", { class: "suggestion" },
+        el("p", {}, s.answer),
+        el("p", { class: "muted" }, `for “${s.matched_question}” · ${s.layer} · similarity ${s.similarity.toFixed(2)}`),
+        el("button", { type: "button", class: "secondary", onclick: () => act("answer", { link_to: s.answer_id }) },
+          "Use this answer"))));
+  }).catch(() => {});
+
   card.append(
     el("h3", { id: `q-${id}` }, escalation.question),
     el("p", { class: "muted" }, `@${escalation.agent_handle} · ${escalation.user_tier} member · reason: ${escalation.reason}`
       + ` · ${new Date(escalation.queued_at || escalation.created_at).toLocaleString()}`),
     el("div", { class: "context" }, escalation.context_summary),
     ...(draft ? [draft] : []),
+    suggestions,
     el("label", { for: answer.id }, "Your answer"), answer,
     el("div", { class: "row" },
       el("div", {}, el("label", { for: layer.id }, "Who may see it again"), layer),
@@ -84,6 +97,25 @@ async function loadQueue() {
   updateCount();
 }
 
+// The phrasings an answer is served for, and the questions users said it missed; learned ones can be removed.
+function phrasings(agent, answer) {
+  const path = `/agents/${agent.id}/canonical-answers/${answer.id}/variants`;
+  const body = el("div", {});
+  const details = el("details", {}, el("summary", {}, `${answer.variants} phrasing${answer.variants === 1 ? "" : "s"}`), body);
+  async function load() {
+    const { variants, negatives } = await api("GET", path);
+    body.replaceChildren(
+      el("ul", { class: "variants" }, ...variants.map((v) => el("li", {},
+        el("span", {}, v.question), el("span", { class: "muted" }, ` · ${v.source}`),
+        v.source === "original" ? null : el("button", { type: "button", class: "link", "aria-label": `Remove “${v.question}”`,
+          onclick: async () => { await api("DELETE", `${path}/${v.id}`); load(); } }, "Remove")))),
+      ...(negatives.length ? [el("p", { class: "muted" }, "Never served for (users said it missed):"),
+        el("ul", { class: "variants" }, ...negatives.map((n) => el("li", { class: "muted" }, n.question)))] : []));
+  }
+  details.addEventListener("toggle", () => { if (details.open) load(); });
+  return details;
+}
+
 async function loadAnswers() {
   const container = document.getElementById("answers");
   const agents = await api("GET", "/agents");
@@ -98,6 +130,7 @@ async function loadAnswers() {
       rows.push(el("tr", {},
         el("td", {}, question), el("td", {}, text), el("td", {}, layer),
         el("td", { class: "reuse" }, String(answer.times_reused)),
+        el("td", {}, phrasings(agent, answer)),
         el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
           try {
             await api("PUT", `/agents/${agent.id}/canonical-answers/${answer.id}`,
@@ -108,7 +141,7 @@ async function loadAnswers() {
     }
   }
   container.replaceChildren(rows.length ? el("table", {},
-    el("thead", {}, el("tr", {}, ["Question", "Answer", "Layer", "Reused", ""].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", {}, el("tr", {}, ["Question", "Answer", "Layer", "Reused", "Asked as", ""].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows)) : el("p", { class: "muted" }, "No answers yet: answering a question adds one."));
 }
 
