@@ -9,6 +9,7 @@ trained as a "none of them" class. Fitting takes ~0.3 s for 750 variants of 75 a
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 NONE_OF_THEM = "__none__"
 # Regularisation picked on CLINC150's validation split (evals/reuse.py): C=10 separated near intents best.
@@ -53,14 +56,6 @@ class AnswerClassifier:
             self._bias = model.intercept_.astype(np.float32)
         self._index = {label: i for i, label in enumerate(self.classes)}
         self.discriminates = len(self.classes) >= MIN_CLASSES_TO_DISCRIMINATE
-
-    def probabilities(self, embedding: Sequence[float]) -> dict[str, float]:
-        """Probability of every class for one question; with a single class it is certain (no evidence either way)."""
-        if not self.classes:
-            return {}
-        if self._single is not None:
-            return {self._single: 1.0}
-        return dict(zip(self.classes, self._softmax(np.asarray(embedding, dtype=np.float32)).tolist(), strict=True))
 
     def probability(self, embedding: Sequence[float], answer_id: uuid.UUID | str) -> tuple[float, bool]:
         """(probability of this answer, whether it is the most likely class)."""
@@ -113,10 +108,15 @@ class AnswerModels:
         if task is None:
             task = asyncio.create_task(self._train(agent_id, version))
             self._training[agent_id] = task
-            task.add_done_callback(lambda _: self._training.pop(agent_id, None))
+            task.add_done_callback(lambda done: self._finished(agent_id, done))
         if current is not None and current.classifier.examples > SYNC_TRAIN_MAX_EXAMPLES:
             return current
         return await asyncio.shield(task)
+
+    def _finished(self, agent_id: uuid.UUID, task: asyncio.Task[AnswerModel]) -> None:
+        self._training.pop(agent_id, None)
+        if not task.cancelled() and (error := task.exception()) is not None:  # the next turn tries again
+            log.error("training the answer model of agent %s failed: %r", agent_id, error)
 
     async def _train(self, agent_id: uuid.UUID, version: int) -> AnswerModel:
         data = await self._load(agent_id)
