@@ -62,6 +62,17 @@ async def owned_agent(agent_id: uuid.UUID, creator: CreatorDep, services: Servic
 OwnedAgentDep = Annotated[dict, Depends(owned_agent)]
 
 
+async def owned_canonical_answer(answer_id: uuid.UUID, agent: OwnedAgentDep, services: ServicesDep) -> dict:
+    """One of the owned agent's canonical answers; another agent's answer is indistinguishable from none."""
+    answer = await services.context.canonical.get(answer_id)
+    if answer is None or answer["agent_id"] != agent["id"]:
+        raise not_found("canonical answer")
+    return answer
+
+
+OwnedAnswerDep = Annotated[dict, Depends(owned_canonical_answer)]
+
+
 async def participant_conversation(conversation_id: uuid.UUID, principal: PrincipalDep, services: ServicesDep) -> dict:
     """The conversation, if the caller is its user (the only one who may post in it)."""
     conversation = await services.context.conversations.get(conversation_id)

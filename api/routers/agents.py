@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 from psycopg.errors import UniqueViolation
 from pydantic import BaseModel, Field
 
-from api.deps import CreatorDep, OwnedAgentDep, PrincipalDep, ServicesDep
-from api.errors import ApiError, not_found
+from api.deps import CreatorDep, OwnedAgentDep, OwnedAnswerDep, PrincipalDep, ServicesDep
+from api.errors import ApiError
 from api.schemas import AnswerText, Handle, LayerField, LongText, Name, Text, canonical_json
 from stores.knowledge import chunk_text
 
@@ -93,17 +91,12 @@ class CanonicalEdit(BaseModel):
 
 
 @router.put("/{agent_id}/canonical-answers/{answer_id}")
-async def edit_canonical_answer(
-    answer_id: uuid.UUID, body: CanonicalEdit, agent: OwnedAgentDep, services: ServicesDep
-) -> dict:
+async def edit_canonical_answer(body: CanonicalEdit, current: OwnedAnswerDep, services: ServicesDep) -> dict:
     """Edit an answer's question, words or layer (a new question is embedded again)."""
-    current = await services.context.canonical.get(answer_id)
-    if current is None or current["agent_id"] != agent["id"]:
-        raise not_found("canonical answer")
     question = body.question or current["question"]
     embedding = await services.context.embedder.embed_one(question) if question != current["question"] else None
     row = await services.context.canonical.update(
-        answer_id,
+        current["id"],
         question=question,
         answer=body.answer or current["answer"],
         layer=body.layer or current["layer"],

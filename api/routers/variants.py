@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from api.deps import OwnedAgentDep, ServicesDep
+from api.deps import OwnedAnswerDep, ServicesDep
 from api.errors import ApiError, not_found
 from api.schemas import Text
 
@@ -29,22 +29,14 @@ def variant_json(row: dict) -> dict:
     }
 
 
-async def _owned_answer(agent: dict, answer_id: uuid.UUID, services: ServicesDep) -> dict:
-    answer = await services.context.canonical.get(answer_id)
-    if answer is None or answer["agent_id"] != agent["id"]:
-        raise not_found("canonical answer")
-    return answer
-
-
 @router.get("/{agent_id}/canonical-answers/{answer_id}/variants")
-async def list_variants(answer_id: uuid.UUID, agent: OwnedAgentDep, services: ServicesDep) -> dict:
+async def list_variants(answer: OwnedAnswerDep, services: ServicesDep) -> dict:
     """Every phrasing the answer is served for (original, creator, linked, feedback), and the questions users said
     it did not answer (never served for those)."""
-    await _owned_answer(agent, answer_id, services)
     store = services.context.variants
-    negatives = await store.negatives(answer_id)
+    negatives = await store.negatives(answer["id"])
     return {
-        "variants": [variant_json(row) for row in await store.list(answer_id)],
+        "variants": [variant_json(row) for row in await store.list(answer["id"])],
         "negatives": [
             {"id": str(n["id"]), "question": n["question"], "created_at": n["created_at"].isoformat()}
             for n in negatives
@@ -53,23 +45,19 @@ async def list_variants(answer_id: uuid.UUID, agent: OwnedAgentDep, services: Se
 
 
 @router.post("/{agent_id}/canonical-answers/{answer_id}/variants", status_code=201)
-async def add_variant(answer_id: uuid.UUID, body: VariantIn, agent: OwnedAgentDep, services: ServicesDep) -> dict:
+async def add_variant(body: VariantIn, answer: OwnedAnswerDep, services: ServicesDep) -> dict:
     """Another way of asking the same thing: the answer will be served for it and its paraphrases."""
-    await _owned_answer(agent, answer_id, services)
     embedding = await services.context.embedder.embed_one(body.question)
-    row = await services.context.variants.add(answer_id, body.question, embedding, "creator")
+    row = await services.context.variants.add(answer["id"], body.question, embedding, "creator")
     if row is None:
         raise ApiError(409, "duplicate", "the answer already has this phrasing")
     return variant_json(row)
 
 
 @router.delete("/{agent_id}/canonical-answers/{answer_id}/variants/{variant_id}", status_code=204)
-async def remove_variant(
-    answer_id: uuid.UUID, variant_id: uuid.UUID, agent: OwnedAgentDep, services: ServicesDep
-) -> Response:
+async def remove_variant(variant_id: uuid.UUID, answer: OwnedAnswerDep, services: ServicesDep) -> Response:
     """Remove a phrasing the answer should not have learned; its own question stays (edit the answer instead)."""
-    await _owned_answer(agent, answer_id, services)
-    outcome = await services.context.variants.remove(answer_id, variant_id)
+    outcome = await services.context.variants.remove(answer["id"], variant_id)
     if outcome == "missing":
         raise not_found("variant")
     if outcome == "original":
