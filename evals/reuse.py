@@ -32,8 +32,8 @@ from tqdm import tqdm
 
 from evals.clinc import clinc_path
 from evals.dataset import load_dataset
-from llm.answer_classifier import AnswerClassifier, Example
-from nodes.verify import Candidate, verify
+from llm.answer_classifier import AnswerModel, TrainingData, build_model
+from nodes.verify import Candidate, first_verified
 from stores.variants import normalize_question
 
 THRESHOLDS = (0.70, 0.75, 0.80, 0.85, 0.90)
@@ -59,7 +59,7 @@ class AnswerIndex:
     negatives: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     _seen: set[tuple[str, str]] = field(default_factory=set)
     _matrix: np.ndarray | None = None
-    classifier: AnswerClassifier | None = None
+    model: AnswerModel | None = None
 
     def add_variant(self, answer: str, phrasing: str, vector: np.ndarray) -> bool:
         key = (answer, normalize_question(phrasing))
@@ -75,13 +75,17 @@ class AnswerIndex:
         self.negatives[answer].append(vector)
 
     def train(self) -> None:
-        examples = [Example(a, v) for a, v in zip(self.answers, self.vectors, strict=True)]
-        examples += [Example(None, v) for vectors in self.negatives.values() for v in vectors]
-        self.classifier = AnswerClassifier(examples)
+        """Fit the model exactly as production does (llm/answer_classifier.build_model)."""
         self._matrix = np.vstack(self.vectors)
-        self._counts = defaultdict(int)
-        for answer in self.answers:
-            self._counts[answer] += 1
+        negative_answers = [a for a, vectors in self.negatives.items() for _ in vectors]
+        negative_vectors = [v for vectors in self.negatives.values() for v in vectors]
+        data = TrainingData(
+            self.answers,
+            self._matrix,
+            negative_answers,
+            np.vstack(negative_vectors) if negative_vectors else np.zeros((0, 0), dtype=np.float32),
+        )
+        self.model = build_model(0, data)
 
     def nearest(self, vector: np.ndarray, answers: int = 3) -> list[Candidate]:
         """The nearest phrasing of each of the `answers` nearest answers (what the SQL scan returns)."""
@@ -91,7 +95,8 @@ class AnswerIndex:
         for i in np.argsort(-similarities)[: answers * 12]:
             answer = self.answers[i]
             if answer not in candidates:
-                candidates[answer] = Candidate(answer, self.phrasings[i], float(similarities[i]), self._counts[answer])
+                count = self.model.variant_counts[answer]  # type: ignore[union-attr]
+                candidates[answer] = Candidate(answer, self.phrasings[i], float(similarities[i]), count)
                 if len(candidates) == answers:
                     break
         return list(candidates.values())
@@ -101,14 +106,10 @@ class AnswerIndex:
         return best.answer_id if best.similarity >= threshold else None
 
     def serve_verified(self, text: str, vector: np.ndarray, threshold: float) -> str | None:
-        assert self.classifier is not None
-        for candidate in self.nearest(vector):
-            if candidate.similarity < min(threshold, 0.70):
-                break
-            negatives = self.negatives.get(candidate.answer_id, [])
-            if verify(text, vector, candidate, self.classifier, negatives, threshold).serve:
-                return candidate.answer_id
-        return None
+        assert self.model is not None
+        # Negatives count from the moment they are given, as a small agent's retrain before the next turn does.
+        served, _ = first_verified(text, vector, self.nearest(vector), self.model.classifier, self.negatives, threshold)
+        return served[0].answer_id if served else None
 
 
 def embed_all(texts: list[str], progress: bool) -> dict[str, np.ndarray]:
@@ -225,7 +226,8 @@ def simulate_feedback(
 ) -> list[dict]:
     """Days of questions with truthful feedback and creator links; the test split measured after each day."""
     rng = random.Random(seed + 1)
-    pool = [q for q in split.later if q[0] not in set(split.stored.get(q[1] or "", [])[:k])]
+    stored = {(intent, phrasing) for intent, phrasings in split.stored.items() for phrasing in phrasings[:k]}
+    pool = [(text, intent) for text, intent in split.later if (intent, text) not in stored]
     rng.shuffle(pool)
     index = build_index(split, k, vectors)
     rows = [_day_row(0, index, split, vectors, {"yes": 0, "no": 0, "linked": 0})]

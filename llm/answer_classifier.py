@@ -14,7 +14,6 @@ import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -78,6 +77,16 @@ class AnswerClassifier:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingData:
+    """An agent's variants (answer id, embedding) and negative pairs, as the store reads them."""
+
+    answers: list[str]
+    vectors: np.ndarray
+    negative_answers: list[str]
+    negative_vectors: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerModel:
     """An agent's classifier, how many phrasings it learned each answer from, and the negative pairs per answer."""
 
@@ -95,8 +104,8 @@ SYNC_TRAIN_MAX_EXAMPLES = 200
 class AnswerModels:
     """Per-process cache of each agent's answer model, retrained when the agent's reuse_version moves."""
 
-    def __init__(self, load: Callable[[uuid.UUID], Awaitable[Any]]) -> None:
-        self._load = load  # agent id -> stores.variants.TrainingData
+    def __init__(self, load: Callable[[uuid.UUID], Awaitable[TrainingData]]) -> None:
+        self._load = load
         self._models: dict[uuid.UUID, AnswerModel] = {}
         self._training: dict[uuid.UUID, asyncio.Task[AnswerModel]] = {}
 
@@ -126,9 +135,9 @@ class AnswerModels:
         return model
 
 
-def build_model(version: int, data: Any) -> AnswerModel:
-    """Fit the classifier on an agent's TrainingData."""
-    examples = [Example(uuid.UUID(a), v) for a, v in zip(data.answers, data.vectors, strict=True)]
+def build_model(version: int, data: TrainingData) -> AnswerModel:
+    """Fit the classifier on an agent's phrasings and negative pairs."""
+    examples = [Example(a, v) for a, v in zip(data.answers, data.vectors, strict=True)]
     examples += [Example(None, v) for v in data.negative_vectors]
     counts: dict[str, int] = {}
     for answer in data.answers:

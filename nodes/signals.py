@@ -10,7 +10,7 @@ from graphs.config import AgentConfig, layers_for_tier
 from graphs.context import Context
 from graphs.state import State
 from nodes.confidence import answer_confidence, complexity_score, knowledge_support
-from nodes.verify import LEARNED_FLOOR, Candidate, verify
+from nodes.verify import Candidate, first_verified, nomination_floor
 
 
 async def compute_signals(state: State, runtime: Runtime[Context]) -> dict:
@@ -26,36 +26,34 @@ async def compute_signals(state: State, runtime: Runtime[Context]) -> dict:
     chunks = await ctx.knowledge.search(agent_id, embedding)
 
     match, rejected = None, []
-    floor = min(config.canonical_similarity_threshold, LEARNED_FLOOR)
-    nominated = [hit for hit in candidates if hit.similarity >= floor]
-    if nominated and not state.get("not_answered"):
+    threshold = config.canonical_similarity_threshold
+    nominated = candidates and candidates[0].similarity >= nomination_floor(threshold)
+    if nominated and not state.get("not_answered"):  # the model is only needed when something is nominated
         model = await ctx.answer_models.get(agent_id, state["agent"].get("reuse_version", 0))
-        for hit in nominated:
-            answer_id = str(hit.id)
-            candidate = Candidate(answer_id, hit.question, hit.similarity, model.variant_counts.get(answer_id, 1))
-            negatives = model.negatives.get(answer_id, ())
-            verdict = verify(
-                state["text"], embedding, candidate, model.classifier, negatives, config.canonical_similarity_threshold
-            )
-            if not verdict.serve:
-                rejected.append(
-                    {
-                        "id": answer_id,
-                        "similarity": round(hit.similarity, 4),
-                        "reason": verdict.reason,
-                        "probability": round(verdict.probability, 4),
-                    }
-                )
-                continue
+        hits = {str(hit.id): hit for hit in candidates}
+        checked = [Candidate(i, h.question, h.similarity, model.variant_counts.get(i, 1)) for i, h in hits.items()]
+        served, turned_down = first_verified(
+            state["text"], embedding, checked, model.classifier, model.negatives, threshold
+        )
+        rejected = [
+            {
+                "id": c.answer_id,
+                "similarity": round(c.similarity, 4),
+                "reason": v.reason,
+                "probability": round(v.probability, 4),
+            }
+            for c, v in turned_down
+        ]
+        if served is not None:
+            candidate, verdict = served
             match = {
-                "id": answer_id,
-                "question": hit.question,
-                "answer": hit.answer,
-                "similarity": hit.similarity,
+                "id": candidate.answer_id,
+                "question": candidate.phrasing,
+                "answer": hits[candidate.answer_id].answer,
+                "similarity": candidate.similarity,
                 "verified": verdict.reason,
                 "probability": round(verdict.probability, 4),
             }
-            break
 
     canonical_similarity = candidates[0].similarity if candidates else 0.0
     knowledge_similarity = chunks[0].similarity if chunks else 0.0

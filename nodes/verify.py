@@ -18,7 +18,7 @@ reuse`); the whole check is a few dot products, well under a millisecond.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,11 @@ class Candidate:
     phrasing: str
     similarity: float
     variants: int
+
+
+def nomination_floor(threshold: float) -> float:
+    """The similarity below which no candidate is even checked."""
+    return min(threshold, LEARNED_FLOOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +79,23 @@ def verify(
     if learned and candidate.similarity >= LEARNED_FLOOR and probability >= LEARNED_PROBABILITY:
         return Verdict(True, "learned_paraphrase", probability)
     return Verdict(False, "unverified", probability)
+
+
+def first_verified(
+    question: str,
+    embedding: Sequence[float],
+    candidates: Sequence[Candidate],
+    classifier: AnswerClassifier,
+    negatives: Mapping[str, Sequence[Sequence[float]]],
+    threshold: float,
+) -> tuple[tuple[Candidate, Verdict] | None, list[tuple[Candidate, Verdict]]]:
+    """Check nominated candidates nearest first: (the first that passes, with its verdict, or None; the rejected)."""
+    rejected = []
+    for candidate in candidates:
+        if candidate.similarity < nomination_floor(threshold):
+            break
+        verdict = verify(question, embedding, candidate, classifier, negatives.get(candidate.answer_id, ()), threshold)
+        if verdict.serve:
+            return (candidate, verdict), rejected
+        rejected.append((candidate, verdict))
+    return None, rejected

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 import numpy as np
 from psycopg_pool import AsyncConnectionPool
 
+from llm.answer_classifier import TrainingData
 from stores.pgvector_adapt import to_vector
 
 _SPACE = re.compile(r"\s+")
@@ -25,16 +25,6 @@ BUMP_VERSION = "UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = %
 def normalize_question(text: str) -> str:
     """The form duplicates share: lower case, single spaces, no punctuation at the ends."""
     return _SPACE.sub(" ", text.replace("’", "'").lower()).strip(EDGE_CHARACTERS)
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingData:
-    """An agent's variants (answer id, embedding) and negative pairs, as the answer classifier reads them."""
-
-    answers: list[str]
-    vectors: np.ndarray
-    negative_answers: list[str]
-    negative_vectors: np.ndarray
 
 
 def parse_vector(text: str) -> np.ndarray:
