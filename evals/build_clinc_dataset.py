@@ -1,7 +1,7 @@
 """Writes evals/datasets/clinc150_paraphrases.yaml: canonical answers for some CLINC150 intents, then questions.
 
-Known intents get `--stored` phrasings each as canonical answers (one answer per intent: serving it to another
-intent's question is a wrong answer); test questions are held-out phrasings of known intents (expected C), of
+Each known intent gets one canonical answer asked in `--stored` phrasings (its question and variants; serving it to
+another intent's question is a wrong answer); test questions are held-out phrasings of known intents (expected C), of
 unknown intents and out-of-scope ones (expected D: nothing the creator wrote answers them).
 
     .venv/bin/python -m evals.build_clinc_dataset [--intents 40] [--stored 3] [--per-intent 3] [--seed 13]
@@ -29,8 +29,10 @@ def build(intents: int, stored: int, per_intent: int, unknown: int, oos: int, se
     canonical, cases = [], []
     for intent in known:
         phrasings = rng.sample(by_intent[intent], stored + per_intent)
-        for question in phrasings[:stored]:
-            canonical.append({"question": question, "answer": f"[the creator's answer about {intent}]", "key": intent})
+        first, *variants = phrasings[:stored]  # one answer per intent, asked in `stored` ways
+        canonical.append(
+            {"question": first, "answer": f"[the creator's answer about {intent}]", "key": intent, "variants": variants}
+        )
         for i, question in enumerate(phrasings[stored:]):
             cases.append(
                 {

@@ -40,6 +40,7 @@ class CanonicalSpec(_Strict):
     answer: str
     layer: Layer = "public"
     key: str | None = Field(None, description="a name cases use in expected_answer")
+    variants: list[str] = Field(default_factory=list, description="other phrasings of the question it answers")
 
 
 class UserSpec(_Strict):

@@ -100,6 +100,9 @@ async def seed_agent(services: Services, dataset: Dataset, overrides: dict[str, 
     for answer, embedding in zip(dataset.canonical_answers, embeddings, strict=True):
         row = await ctx.canonical.create(agent["id"], answer.question, answer.answer, answer.layer, embedding)
         keys[str(row["id"])] = answer.key or answer.question
+        variants = await ctx.embedder.embed(answer.variants) if answer.variants else []
+        for phrasing, vector in zip(answer.variants, variants, strict=True):
+            await ctx.variants.add(row["id"], phrasing, vector, "creator")
     users = {}
     for user in dataset.users:
         row, _ = await ctx.accounts.create_user(f"{user.handle}{suffix}", user.tier)
