@@ -1,7 +1,8 @@
 """`orchestrator eval simulate`: the leverage loop over days of real questions (CLINC150).
 
 Every day, users ask `questions_per_day` questions: in-scope intents recur with Zipf-like popularity, out-of-scope
-ones are mixed in. Offers are accepted, the creator answers the day's queue (the quota caps it), and each answer
+ones are mixed in. Offers are accepted, the creator answers the day's queue (the quota caps it), linking a
+question to the answer they already wrote for its intent (which teaches that answer the phrasing), and each answer
 is keyed by its question's intent: serving it to a question of another intent (or to an out-of-scope one) counts
 as a wrong answer. The claim to check: escalations fall day by day while wrong serves stay rare.
 """
@@ -87,6 +88,7 @@ async def run_simulation(
     async with isolated_services("offline") as services:
         seeded = await seed_agent(services, dataset, {})
         replayer = Replayer(services, seeded, Clock())
+        answer_for_intent: dict[str, dict] = {}  # the creator's answer about each intent, once written
         with tqdm(
             total=days * questions_per_day, desc="simulate", unit="question", disable=not progress, file=sys.stderr
         ) as bar:
@@ -136,13 +138,18 @@ async def run_simulation(
                         else:
                             stats["quota_refusals"] += 1
                     bar.update()
-                # End of the day: the creator answers the queue, each answer about its question's intent.
+                # End of the day: the creator answers the queue. A question whose intent already has an answer is
+                # linked to it (what the inbox suggests), which teaches that answer the phrasing; others get a new one.
                 for escalation, intent in answered_today:
+                    if (existing := answer_for_intent.get(intent)) is not None:
+                        await gates.link_escalation(services.runner, escalation, existing)
+                        continue
                     await gates.answer_escalation(
                         services.runner, escalation, f"[the creator's answer about {intent}]", "public"
                     )
                     answered = await services.context.escalations.get(escalation["id"])
                     seeded.canonical_keys[str(answered["canonical_answer_id"])] = f"answer:{intent}"
+                    answer_for_intent[intent] = await services.context.canonical.get(answered["canonical_answer_id"])
                 # Questions that needed the creator: sent to them, or refused because today's quota was spent.
                 stats["creator_demand"] = stats["escalations"] + stats["quota_refusals"] + stats["refused"]
                 stats["reuse_rate"] = round(stats["canonical_serves"] / stats["questions"], 4)
