@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 
+from api.logs import configure_logging
 from api.settings import load_settings
 from evals.cli import add_eval_commands, run_eval_command
 
@@ -31,10 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     overrides = {k: v for k, v in cli_values.items() if v}
     settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
-    # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
 
     if args.command == "serve":
         _serve(settings, seed_demo=args.seed_demo)
@@ -59,15 +57,23 @@ def _serve(settings, *, seed_demo: bool) -> None:  # noqa: ANN001
 
     _raise_open_file_limit()
     database_url, redis_url = resolve_urls(settings)
-    admin_key, _ = resolve_admin_key(settings)
+    admin_key, generated = resolve_admin_key(settings)
     # Every worker reads these, so they share one Postgres, one Redis and one admin key.
     os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ORCH_ADMIN_KEY": admin_key})
     if seed_demo:
         asyncio.run(_seed(load_settings(host=settings.host, port=settings.port)))
     else:
+        # The key is shown once, when it is made; after that it is only in the file (or the environment).
+        where = (
+            admin_key
+            if generated
+            else "from ORCH_ADMIN_KEY"
+            if settings.admin_key
+            else f"in {settings.resolved_data_dir() / 'admin_key'}"
+        )
         print(
             f"\nOrchestrator on http://{settings.host}:{settings.port} ({settings.workers} worker(s), model: "
-            f"{settings.llm_mode})\n  admin key: {admin_key}\n",
+            f"{settings.llm_mode})\n  admin key: {where}\n",
             flush=True,
         )
     uvicorn.run(
@@ -77,6 +83,8 @@ def _serve(settings, *, seed_demo: bool) -> None:  # noqa: ANN001
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # our JSON handler (api/logs.py) formats uvicorn's records too
+        access_log=False,  # api/middleware.py logs each request with its request id instead
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError, not_found
+from api.errors import ApiError, not_found, rate_limited
 from api.services import Services
 from stores.accounts import Principal
 
@@ -31,6 +31,9 @@ async def get_principal(
     principal = await services.context.accounts.authenticate(credentials.credentials)
     if principal is None:
         raise ApiError(401, "unauthorized", "invalid API key")
+    verdict = await services.limiter.hit(f"key:{principal.role}:{principal.id}", services.settings.rate_limit_per_key)
+    if not verdict.allowed:
+        raise rate_limited("too many requests for this key", verdict.retry_after_s)
     return principal
 
 

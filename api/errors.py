@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,23 +31,29 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """An expected failure the client should see as is."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def rate_limited(what: str, retry_after_s: int) -> ApiError:
+    return ApiError(429, "rate_limited", f"{what}; retry in {retry_after_s} s", {"Retry-After": str(retry_after_s)})
 
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -62,15 +69,29 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(p for p in first["loc"] if p not in ("body",)) or "request"
         return error_response(422, "validation_error", f"{where}: {first['message']}", details=details)
 
+    # A Postgres restart surfaces as a lost connection (OperationalError) on a connection in use, or as a wait
+    # for a free one that times out (PoolTimeout): either way the client gets a clear 503 to retry, not a hang.
     @app.exception_handler(PoolTimeout)
-    async def _database_unavailable(_: Request, exc: PoolTimeout) -> JSONResponse:
-        log.error("database unavailable: %s", exc)
-        return error_response(503, "unavailable", "the service is temporarily unavailable, please retry")
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            503, "unavailable", "the service is temporarily unavailable, please retry", {"Retry-After": "2"}
+        )
 
     @app.exception_handler(RedisError)
     async def _redis_unavailable(_: Request, exc: RedisError) -> JSONResponse:
         log.error("redis unavailable: %s", exc)
         return error_response(503, "unavailable", "live events are temporarily unavailable, please retry")
+
+    # The safety net behind the request models' text validation (api/schemas.storable): text Postgres cannot
+    # store fails its statement, so nothing of it was written.
+    @app.exception_handler(UnicodeEncodeError)
+    @app.exception_handler(psycopg.DataError)
+    async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("request with unstorable data: %s", type(exc).__name__)
+        return error_response(422, "validation_error", "the request holds text that cannot be stored")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.logs import configure_logging
+from api.middleware import EdgeMiddleware
+from api.openapi import install_openapi
 from api.recovery import sweep_forever
 from api.routers import (
     admin,
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; with no settings it reads them from the environment (how each worker process starts)."""
     settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.log_format)  # again in each worker process uvicorn spawns
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,8 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await services.close()
 
     app = FastAPI(title="Orchestrator", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(EdgeMiddleware)
     install_error_handlers(app)
     for module in (health, me, admin, agents, variants, channels, config, messaging, feedback, orchestrator, pages):
         app.include_router(module.router)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app

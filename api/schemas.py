@@ -18,10 +18,24 @@ def _handle(value: str) -> str:
     return value
 
 
+def storable(value: str) -> str:
+    """Text Postgres can store: no NUL characters and no unpaired surrogates (both valid in JSON strings)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    if not storable(value).strip():
         raise ValueError("must not be blank")
     return value
+
+
+StorableText = Annotated[str, AfterValidator(storable)]
 
 
 Handle = Annotated[str, AfterValidator(_handle)]

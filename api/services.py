@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
+from api.limits import RateLimiter, StreamSlots
 from api.settings import Settings
 from channels.queue import ChannelQueue
 from graphs.context import Context
@@ -54,6 +55,8 @@ class Services:
     context: Context
     runner: TurnRunner
     channels: ChannelStore
+    limiter: RateLimiter
+    streams: StreamSlots
 
     async def close(self) -> None:
         await self.runner.drain()
@@ -141,4 +144,6 @@ async def start_services(
         context=context,
         runner=TurnRunner(graphs, context),
         channels=ChannelStore(pool),
+        limiter=RateLimiter(redis),
+        streams=StreamSlots(redis),
     )

@@ -65,6 +65,27 @@ class Settings(BaseSettings):
     )
     channel_http_timeout_s: float = Field(10.0, alias="CHANNEL_HTTP_TIMEOUT_S", description="platform API calls")
     log_level: str = Field("info", alias="LOG_LEVEL")
+    log_format: Literal["json", "text"] = Field(
+        "json", alias="LOG_FORMAT", description="json: one object per line with the request id; text: for a terminal"
+    )
+    rate_limit_per_key: int = Field(
+        600, alias="ORCH_RATE_LIMIT_PER_KEY", description="requests per minute per API key (0: unlimited)"
+    )
+    rate_limit_per_ip: int = Field(
+        1200, alias="ORCH_RATE_LIMIT_PER_IP", description="requests per minute per client address (0: unlimited)"
+    )
+    rate_limit_turns: int = Field(
+        30, alias="ORCH_RATE_LIMIT_TURNS", description="messages per minute per user (0: unlimited)"
+    )
+    max_streams: int = Field(
+        5, alias="ORCH_MAX_STREAMS", description="open SSE streams per key across workers (0: unlimited)"
+    )
+    max_body_bytes: int = Field(
+        1_048_576, alias="ORCH_MAX_BODY_BYTES", ge=1024, description="larger request bodies get 413"
+    )
+    sse_send_timeout_s: float = Field(
+        30.0, alias="ORCH_SSE_SEND_TIMEOUT_S", gt=0, description="an SSE client that reads nothing this long is cut off"
+    )
 
     @cached_property
     def llm_mode(self) -> str:

@@ -6,12 +6,16 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sse_starlette import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
-from api.errors import ApiError
+from api.errors import ApiError, rate_limited
+from api.limits import Slot
 from api.services import Services
 from graphs.runner import TurnEvent
+from stores.accounts import Principal
 from stores.events import EventBus
 
 log = logging.getLogger(__name__)
@@ -45,9 +49,45 @@ async def live_stream(bus: EventBus, stream: str, after: str) -> AsyncIterator[d
             yield sse(event.event, event.data, event_id=event.id)
 
 
-async def live_response(services: Services, stream: str, last_event_id: str | None) -> EventSourceResponse:
+async def take_stream_slot(services: Services, principal: Principal) -> Slot:
+    """One of the caller's concurrent stream slots, or 429 when all are in use."""
+    slot = await services.streams.take(f"{principal.role}:{principal.id}", services.settings.max_streams)
+    if slot is None:
+        raise rate_limited(f"at most {services.settings.max_streams} open streams per key", 5)
+    return slot
+
+
+def sse_response(services: Services, content: AsyncIterator[dict], slot: Slot) -> EventSourceResponse:
+    """The SSE response holding `slot` while it streams.
+
+    A client that stops reading cannot make the server buffer without bound: events are produced only as fast as
+    they are sent (a turn's are at most one answer long), and a send that waits longer than the send timeout ends
+    the stream and frees its slot.
+    """
+    return _SlotResponse(content, slot=slot, ping=15, send_timeout=services.settings.sse_send_timeout_s)
+
+
+class _SlotResponse(EventSourceResponse):
+    """Frees its stream slot however the response ends: done, client gone, or cut off by the send timeout."""
+
+    def __init__(self, content: AsyncIterator[dict], *, slot: Slot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.slot.keep_alive()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.slot.release()
+
+
+async def live_response(
+    services: Services, principal: Principal, stream: str, last_event_id: str | None
+) -> EventSourceResponse:
     """An SSE response following a live stream from Last-Event-ID, or from now on."""
     if last_event_id is not None and not STREAM_ID.match(last_event_id):
         raise ApiError(400, "bad_request", "Last-Event-ID must be an id this stream sent (like 1700000000000-0)")
     after = last_event_id or await services.context.events.last_id(stream)
-    return EventSourceResponse(live_stream(services.context.events, stream, after), ping=15)
+    slot = await take_stream_slot(services, principal)
+    return sse_response(services, live_stream(services.context.events, stream, after), slot)

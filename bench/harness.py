@@ -17,7 +17,7 @@ from typing import Any
 
 from stores import embedded
 from tests.utils.api import Api, bearer
-from tests.utils.servers import ServerProcess
+from tests.utils.servers import UNLIMITED, ServerProcess
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -34,6 +34,7 @@ class Stores:
             "ORCH_ADMIN_KEY": self.admin_key,
             "ORCH_DATA_DIR": str(data_dir / "server"),
             "LOG_LEVEL": "warning",
+            **UNLIMITED,
         }
 
     def server(self, name: str, **env: str) -> ServerProcess:

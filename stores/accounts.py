@@ -1,8 +1,9 @@
-"""Creators, users and their API keys (stored as SHA-256 hashes, never in the clear)."""
+"""Creators, users and their API keys (stored as SHA-256 hashes, never in the clear), and key rotation."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -77,19 +78,42 @@ class AccountStore:
 
     async def authenticate(self, key: str) -> Principal | None:
         """The principal behind a key, or None. Lookup is by hash, so timing reveals nothing of the key."""
+        digest = hash_key(key)
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT k.role, k.principal_id, coalesce(c.handle, u.handle) AS handle, u.tier"
+                "SELECT k.key_hash, k.role, k.principal_id, coalesce(c.handle, u.handle) AS handle, u.tier"
                 " FROM api_keys k"
                 " LEFT JOIN creators c ON k.role = 'creator' AND c.id = k.principal_id"
                 " LEFT JOIN users u ON k.role = 'user' AND u.id = k.principal_id"
-                " WHERE k.key_hash = %s AND k.revoked_at IS NULL",
-                (hash_key(key),),
+                " WHERE k.key_hash = %s AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())",
+                (digest,),
             )
             row = await cur.fetchone()
-        if row is None:
+        # The index finds the row by hash; comparing the hashes again in constant time keeps the decision itself
+        # free of early exits whatever the index does.
+        if row is None or not hmac.compare_digest(row["key_hash"], digest):
             return None
         return Principal(role=row["role"], id=row["principal_id"], handle=row["handle"], tier=row["tier"])
+
+    async def rotate_key(self, role: str, principal_id: uuid.UUID | None, grace_s: int) -> tuple[str, dict]:
+        """A new key for the principal (the admin role when principal_id is None); their other keys stop working
+        after `grace_s` seconds (0: now). Returns (the new key in the clear, once; when the old ones expire)."""
+        key = new_key(role)
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "UPDATE api_keys SET expires_at = least(coalesce(expires_at, 'infinity'),"
+                "  now() + make_interval(secs => %s))"
+                " WHERE role = %s AND principal_id IS NOT DISTINCT FROM %s::uuid AND revoked_at IS NULL"
+                " RETURNING expires_at",
+                (grace_s, role, principal_id),
+            )
+            expiring = await cur.fetchall()
+            await conn.execute(
+                "INSERT INTO api_keys (key_hash, role, principal_id) VALUES (%s, %s, %s)",
+                (hash_key(key), role, principal_id),
+            )
+        latest = max((row["expires_at"] for row in expiring), default=None)
+        return key, {"previous_keys": len(expiring), "previous_keys_expire_at": latest}
 
     async def get_user(self, user_id: uuid.UUID) -> dict | None:
         async with self.pool.connection() as conn:

@@ -214,6 +214,19 @@ class ConversationStore:
             )
             return await cur.fetchall()
 
+    async def get_message(self, message_id: uuid.UUID) -> dict | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = %s", (message_id,))
+            return await cur.fetchone()
+
+    async def replies_to(self, message_id: uuid.UUID) -> list[dict]:
+        """The agent's messages answering a user's message, oldest first."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE reply_to = %s ORDER BY seq", (message_id,)
+            )
+            return await cur.fetchall()
+
     async def history_before(self, conversation_id: uuid.UUID, message_id: uuid.UUID, *, limit: int = 6) -> list[dict]:
         """The messages that came before the given one (the turn's context), oldest first."""
         async with self.pool.connection() as conn:

@@ -35,7 +35,7 @@ def create_pool(url: str, *, max_size: int = 10, name: str = "orchestrator") -> 
         open=False,
         name=name,
         kwargs={"autocommit": True, "row_factory": dict_row},
-        timeout=10,
+        timeout=5,  # a request waiting longer for a connection (Postgres down) gets a 503 instead
     )
 
 
@@ -48,7 +48,7 @@ def create_checkpoint_pool(url: str, *, max_size: int = 5) -> AsyncConnectionPoo
         open=False,
         name="checkpoints",
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-        timeout=10,
+        timeout=5,
     )
 
 

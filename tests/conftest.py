@@ -20,7 +20,7 @@ import pytest
 from stores import embedded
 from tests.utils.api import Api
 from tests.utils.openai_stub import OpenAIStub
-from tests.utils.servers import ServerProcess
+from tests.utils.servers import UNLIMITED, ServerProcess
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +64,7 @@ def server_env(database_url: str, redis_url: str, admin_key: str, data_dir: Path
         "ORCH_ADMIN_KEY": admin_key,
         "ORCH_DATA_DIR": str(data_dir / "server"),
         "LOG_LEVEL": "warning",
+        **UNLIMITED,
     }
 
 

@@ -1,13 +1,17 @@
-"""A question waiting for the creator survives a crash: kill -9, restart, answer, delivered; nothing lost."""
+"""Crashes lose nothing: a question waiting for the creator survives kill -9 (restart, answer, delivered once),
+and a turn killed mid-stream is retried under its Idempotency-Key without a duplicate."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from pathlib import Path
 
 import httpx
+from httpx_sse import aconnect_sse
 
-from tests.utils.api import NOVEL_QUESTION, Api
+from tests.utils.api import KNOWN_QUESTION, NOVEL_QUESTION, Api, bearer
 from tests.utils.servers import ServerProcess
 
 ANSWER = "Keep it boring: index funds, and ask a fiduciary adviser before you move retirement money."
@@ -94,3 +98,50 @@ async def test_an_answer_stored_before_a_crash_is_delivered_after_restart(
         json={"answer": "again"},
         expect=409,
     )
+
+
+async def test_a_turn_killed_mid_stream_is_retried_without_a_duplicate(
+    api: Api, server_env: dict, data_dir: Path
+) -> None:
+    """kill -9 while the answer streams; the client sends the same message again under its Idempotency-Key."""
+    world = await api.world()
+    key = world.users["paid"]
+    crashing = ServerProcess(server_env, data_dir / "midstream-server.log").start()
+    headers = bearer(key) | {"Idempotency-Key": "msg-1"}
+    body = {"content": KNOWN_QUESTION}
+    async with httpx.AsyncClient(base_url=crashing.url, timeout=60) as client:
+        conversation = await Api(client, api.admin_key).conversation(world, "paid")
+        seen = []
+        with contextlib.suppress(httpx.HTTPError):
+            async with aconnect_sse(
+                client, "POST", f"/messaging/conversations/{conversation}/stream", json=body, headers=headers
+            ) as source:
+                async for event in source.aiter_sse():
+                    seen.append(event.event)
+                    if event.event == "decision":
+                        crashing.kill()  # mid-stream: the answer has not been sent
+    assert seen[:1] == ["decision"] and "done" not in seen
+
+    stored = await api.messages(conversation, key)
+    assert [m["role"] for m in stored][:1] == ["user"]  # stored before the first event
+
+    async def retry() -> list[tuple[str, dict]]:
+        async with aconnect_sse(
+            api.client, "POST", f"/messaging/conversations/{conversation}/stream", json=body, headers=headers
+        ) as source:
+            assert source.response.status_code == 200
+            return [(e.event, json.loads(e.data)) async for e in source.aiter_sse()]
+
+    first, second = await retry(), await retry()  # on another server; then once more
+    for events in (first, second):
+        names = [name for name, _ in events]
+        assert names[0] == "decision" and "message" in names and names[-1] == "done", names
+    answer = next(data for name, data in first if name == "message")
+    assert next(data for name, data in second if name == "message") == answer
+    messages = await api.messages(conversation, key)
+    assert [(m["role"], m["content"]) for m in messages] == [("user", KNOWN_QUESTION), ("agent", answer["content"])]
+
+    response = await api.client.post(
+        f"/messaging/conversations/{conversation}/stream", json={"content": "something else"}, headers=headers
+    )
+    assert response.status_code == 409  # the key names one message only

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CreatorDep, OwnedAgentDep, OwnedAnswerDep, PrincipalDep, ServicesDep
 from api.errors import ApiError
-from api.schemas import AnswerText, Handle, LayerField, LongText, Name, Text, canonical_json
+from api.schemas import AnswerText, Handle, LayerField, LongText, Name, StorableText, Text, canonical_json
 from stores.knowledge import chunk_text
 
 router = APIRouter(prefix="/agents", tags=["agents"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/agents", tags=["agents"])
 class AgentIn(BaseModel):
     handle: Handle
     name: Name
-    persona: str = Field("", max_length=4000)
+    persona: StorableText = Field("", max_length=4000)
 
 
 class KnowledgeIn(BaseModel):

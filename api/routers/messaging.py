@@ -12,7 +12,8 @@ from sse_starlette import EventSourceResponse
 from api.deps import ConversationDep, PrincipalDep, ServicesDep, UserDep
 from api.errors import not_found
 from api.schemas import Text, message_json
-from api.sse import live_response, turn_stream
+from api.sse import live_response, sse_response, take_stream_slot, turn_stream
+from api.turns import IDEMPOTENCY_KEY_DOC, begin_turn
 from stores.events import conversation_stream
 
 router = APIRouter(prefix="/messaging/conversations", tags=["messaging"])
@@ -77,18 +78,28 @@ async def list_messages(conversation_id: uuid.UUID, principal: PrincipalDep, ser
 
 @router.post("/{conversation_id}/stream", response_class=EventSourceResponse)
 async def stream_turn(
-    body: TurnIn, conversation: ConversationDep, user: UserDep, services: ServicesDep
+    body: TurnIn,
+    conversation: ConversationDep,
+    user: UserDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DOC)] = None,
 ) -> EventSourceResponse:
     """Send a message and stream the turn: decision, tokens, message or escalation_offer, done."""
-    message, events = await services.runner.start(conversation, user.id, body.content)  # type: ignore[arg-type]
-    return EventSourceResponse(turn_stream(str(message["id"]), events), ping=15)
+    slot = await take_stream_slot(services, user)
+    try:
+        message, events = await begin_turn(services, conversation, user, body.content, idempotency_key)
+    except BaseException:
+        await slot.release()
+        raise
+    return sse_response(services, turn_stream(str(message["id"]), events), slot)
 
 
 @router.get("/{conversation_id}/events", response_class=EventSourceResponse)
 async def follow_events(
     conversation: ConversationDep,
+    principal: PrincipalDep,
     services: ServicesDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Live events of the conversation (creator answers, queue updates); resumes after Last-Event-ID."""
-    return await live_response(services, conversation_stream(conversation["id"]), last_event_id)
+    return await live_response(services, principal, conversation_stream(conversation["id"]), last_event_id)

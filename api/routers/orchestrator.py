@@ -12,9 +12,10 @@ from sse_starlette import EventSourceResponse
 
 from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participant_conversation
 from api.errors import ApiError, not_found
-from api.schemas import AnswerText, LayerField, Text, escalation_json
+from api.schemas import AnswerText, LayerField, StorableText, Text, escalation_json
 from api.services import Services
 from api.sse import live_response
+from api.turns import IDEMPOTENCY_KEY_DOC, begin_turn
 from graphs import gates
 from graphs.config import LAYER_TIERS, AgentConfig, layers_for_tier
 from graphs.gates import GateConflict
@@ -49,7 +50,7 @@ class AnswerIn(BaseModel):
 
 
 class DeclineIn(BaseModel):
-    reason: str | None = Field(None, max_length=1000)
+    reason: StorableText | None = Field(None, max_length=1000)
 
 
 def turn_result(events: list[TurnEvent]) -> dict:
@@ -73,10 +74,15 @@ def turn_result(events: list[TurnEvent]) -> dict:
 
 
 @router.post("/message")
-async def send_message(body: MessageIn, user: UserDep, services: ServicesDep) -> dict:
+async def send_message(
+    body: MessageIn,
+    user: UserDep,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_KEY_DOC)] = None,
+) -> dict:
     """Run one turn without streaming."""
     conversation = await participant_conversation(body.conversation_id, user, services)
-    _, events = await services.runner.start(conversation, user.id, body.message)  # type: ignore[arg-type]
+    _, events = await begin_turn(services, conversation, user, body.message, idempotency_key)
     try:
         collected = await services.runner.collect(events)
     except Exception as exc:
@@ -142,7 +148,7 @@ async def follow_queue(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Live events of the caller's inbox (a question was queued); resumes after Last-Event-ID."""
-    return await live_response(services, inbox_stream(creator.id), last_event_id)  # type: ignore[arg-type]
+    return await live_response(services, creator, inbox_stream(creator.id), last_event_id)  # type: ignore[arg-type]
 
 
 @router.post("/queue/{escalation_id}/answer")

@@ -113,3 +113,13 @@ class WorkerProcess(ServerProcess):
 
     def _ready(self) -> bool:
         return b"channel worker" in self.log_path.read_bytes()[self._log_offset :]
+
+
+# The abuse limits switched off, for servers whose tests (and benchmarks) drive one user far harder than a person
+# could; tests/test_abuse.py runs a server with them on.
+UNLIMITED = {
+    "ORCH_RATE_LIMIT_PER_KEY": "0",
+    "ORCH_RATE_LIMIT_PER_IP": "0",
+    "ORCH_RATE_LIMIT_TURNS": "0",
+    "ORCH_MAX_STREAMS": "0",
+}
