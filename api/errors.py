@@ -40,6 +40,13 @@ def rate_limited(what: str, retry_after_s: int) -> ApiError:
     return ApiError(429, "rate_limited", f"{what}; retry in {retry_after_s} s", {"Retry-After": str(retry_after_s)})
 
 
+STORE_OUTAGES = (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def unavailable() -> ApiError:
+    return ApiError(503, "unavailable", "the service is temporarily unavailable, please retry", {"Retry-After": "2"})
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
@@ -71,14 +78,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # A Postgres restart surfaces as a lost connection (OperationalError) on a connection in use, or as a wait
     # for a free one that times out (PoolTimeout): either way the client gets a clear 503 to retry, not a hang.
-    @app.exception_handler(PoolTimeout)
-    @app.exception_handler(psycopg.OperationalError)
-    @app.exception_handler(psycopg.InterfaceError)
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", type(exc).__name__)
-        return error_response(
-            503, "unavailable", "the service is temporarily unavailable, please retry", {"Retry-After": "2"}
-        )
+        error = unavailable()
+        return error_response(error.status, error.code, error.message, error.headers)
+
+    for outage in STORE_OUTAGES:
+        app.add_exception_handler(outage, _database_unavailable)
 
     @app.exception_handler(RedisError)
     async def _redis_unavailable(_: Request, exc: RedisError) -> JSONResponse:

@@ -15,8 +15,14 @@ from importlib import resources
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
 log = logging.getLogger(__name__)
+
+# psycopg_pool doubles its reconnect delay with no cap (1, 2, 4, 8 s...): after an 8 s Postgres outage our pool
+# came back ~6 s after Postgres did, turning away requests all that time (tests/test_faults.py). One attempt a
+# second (jittered) costs nothing and brings the pool back within about a second of Postgres.
+AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 # Serialises concurrent migrators (several workers starting at once) on one advisory lock.
 _MIGRATION_LOCK = 0x0C4E57A7
