@@ -137,8 +137,19 @@ async def test_concurrent_streams_are_capped_per_key_and_freed_when_they_end(str
             "GET", f"/messaging/conversations/{other}/events", headers=bearer(world.users["follower"])
         ) as theirs:
             assert theirs.status_code == 200
+    await until_a_stream_opens(strict, url, key)  # the server notices the disconnects within moments
     turn = await strict.stream(conversation, key, KNOWN_QUESTION)  # both closed: slots are free again
     assert turn.names[-1] == "done"
+
+
+async def until_a_stream_opens(api: Api, url: str, key: str, timeout_s: float = 5) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with api.client.stream("GET", url, headers=bearer(key)) as response:
+            if response.status_code == 200:
+                return
+        assert time.monotonic() < deadline, "stream slots were never freed"
+        await asyncio.sleep(0.1)
 
 
 async def test_a_client_that_never_reads_is_cut_off_without_holding_memory(
