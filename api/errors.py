@@ -47,6 +47,13 @@ def unavailable() -> ApiError:
     return ApiError(503, "unavailable", "the service is temporarily unavailable, please retry", {"Retry-After": "2"})
 
 
+def turn_error(exc: BaseException) -> ApiError:
+    """What the client is told of a turn that failed midway (its message is stored; details stay in the log)."""
+    if isinstance(exc, STORE_OUTAGES):  # resend it under its Idempotency-Key once the store is back
+        return unavailable()
+    return ApiError(502, "turn_failed", "the answer could not be completed; please retry")
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
@@ -57,10 +64,14 @@ def error_response(
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
 
 
+def api_error_response(error: ApiError) -> JSONResponse:
+    return error_response(error.status, error.code, error.message, error.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return api_error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -80,8 +91,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # for a free one that times out (PoolTimeout): either way the client gets a clear 503 to retry, not a hang.
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.error("database unavailable: %s", type(exc).__name__)
-        error = unavailable()
-        return error_response(error.status, error.code, error.message, error.headers)
+        return api_error_response(unavailable())
 
     for outage in STORE_OUTAGES:
         app.add_exception_handler(outage, _database_unavailable)

@@ -24,10 +24,16 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] bucket; ARGV period_ms, limit. Returns {1, 0} admitted or {0, retry_after_ms}.
-_GCRA = """
+# Every script reads the time from Redis itself: workers' clocks may disagree, and the script stays atomic.
+_NOW_MS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS[1] bucket; ARGV period_ms, limit. Returns {1, 0} admitted or {0, retry_after_ms}.
+_GCRA = (
+    _NOW_MS
+    + """
 local period = tonumber(ARGV[1])
 local interval = period / tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -38,26 +44,29 @@ if allow_at > now then return {0, math.ceil(allow_at - now)} end
 redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
 return {1, 0}
 """
+)
 
 # KEYS[1] the principal's slots; ARGV ttl_ms, cap, slot id. Returns 1 taken, 0 at the cap.
-_TAKE_SLOT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_TAKE_SLOT = (
+    _NOW_MS
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
+)
 
 # KEYS[1] the principal's slots; ARGV ttl_ms, slot id: push a live slot's expiry forward.
-_KEEP_SLOT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_KEEP_SLOT = (
+    _NOW_MS
+    + """
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
+)
 
 _LOCAL_BUCKETS_MAX = 100_000  # memory bound of the in-process fallback (oldest buckets are forgotten first)
 

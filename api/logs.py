@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         }
         if rid := request_id.get():
             entry["request_id"] = rid
-        for key in ("method", "path", "status", "duration_ms", "client"):
+        for key in ("method", "path", "status", "duration_ms"):  # the access line's fields (api/middleware.py)
             if (value := record.__dict__.get(key)) is not None:
                 entry[key] = value
         if record.exc_info:

@@ -5,7 +5,6 @@ Pure ASGI rather than Starlette's BaseHTTPMiddleware, so SSE responses stream th
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -14,6 +13,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import ApiError, api_error_response, rate_limited
 from api.logs import request_id
 
 log = logging.getLogger("orchestrator.access")
@@ -47,27 +47,23 @@ class EdgeMiddleware:
         try:
             services = scope["app"].state.services
             settings = services.settings
-            if (length := headers.get("content-length")) is not None and _too_long(length, settings.max_body_bytes):
-                await _error(
-                    send_with_id, 413, "payload_too_large", f"request body over {settings.max_body_bytes} bytes"
-                )
+            limit = settings.max_body_bytes
+            too_large = ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+            if (length := headers.get("content-length")) is not None and _too_long(length, limit):
+                await api_error_response(too_large)(scope, receive, send_with_id)
                 return
             if scope["path"] not in _UNLIMITED_PATHS:
                 client = (scope.get("client") or ("unknown", 0))[0]
                 verdict = await services.limiter.hit(f"ip:{client}", settings.rate_limit_per_ip)
                 if not verdict.allowed:
-                    await _error(
-                        send_with_id, 429, "rate_limited", "too many requests from this address", verdict.retry_after_s
-                    )
+                    error = rate_limited("too many requests from this address", verdict.retry_after_s)
+                    await api_error_response(error)(scope, receive, send_with_id)
                     return
-            receive = _capped(receive, settings.max_body_bytes)
             try:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, _capped(receive, limit), send_with_id)
             except _BodyTooLarge:
-                if status == 0:
-                    await _error(
-                        send_with_id, 413, "payload_too_large", f"request body over {settings.max_body_bytes} bytes"
-                    )
+                if status == 0:  # a route that reads its body itself (FastAPI's answer 413 on their own)
+                    await api_error_response(too_large)(scope, receive, send_with_id)
         finally:
             log.info(
                 "request",
@@ -109,12 +105,3 @@ def _capped(receive: Receive, limit: int) -> Receive:
         return message
 
     return capped
-
-
-async def _error(send: Send, status: int, code: str, message: str, retry_after_s: int | None = None) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if retry_after_s is not None:
-        headers.append((b"retry-after", str(retry_after_s).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

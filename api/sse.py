@@ -11,7 +11,7 @@ from typing import Any
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from api.errors import STORE_OUTAGES, ApiError, rate_limited
+from api.errors import ApiError, rate_limited, turn_error
 from api.limits import Slot
 from api.services import Services
 from graphs.runner import TurnEvent
@@ -35,10 +35,9 @@ async def turn_stream(message_id: str, events: AsyncIterator[TurnEvent]) -> Asyn
     try:
         async for event in events:
             yield sse(event.event, event.data)
-    except STORE_OUTAGES:
-        yield sse("error", {"code": "unavailable", "message": "the service is temporarily unavailable, please retry"})
-    except Exception:  # noqa: BLE001 - already logged by the runner; the client gets no internals
-        yield sse("error", {"code": "turn_failed", "message": "the answer could not be completed; please retry"})
+    except Exception as exc:  # noqa: BLE001 - already logged by the runner; the client gets no internals
+        error = turn_error(exc)
+        yield sse("error", {"code": error.code, "message": error.message})
     yield sse("done", {"message_id": message_id})
 
 

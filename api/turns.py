@@ -34,4 +34,4 @@ async def begin_turn(
     stored = await services.context.conversations.get_message(message_id)
     if stored is not None and stored["content"] != text:
         raise ApiError(409, "conflict", "this Idempotency-Key was already used for a different message")
-    return await services.runner.retry(conversation, user.id, text, message_id)  # type: ignore[arg-type]
+    return await services.runner.retry(conversation, user.id, text, message_id, stored)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from graphs.context import Context
-from nodes.reply import SIGNAL_KEYS, message_event
+from nodes.reply import decision_event, message_event, offer_event
 
 log = logging.getLogger(__name__)
 
@@ -79,38 +79,25 @@ class TurnRunner:
         return message, self._run(turn_input, str(message["id"]))
 
     async def retry(
-        self, conversation: dict, user_id: uuid.UUID, text: str, message_id: uuid.UUID
+        self, conversation: dict, user_id: uuid.UUID, text: str, message_id: uuid.UUID, stored: dict | None
     ) -> tuple[dict, AsyncIterator[TurnEvent]]:
         """A turn the client sends again under the same idempotency key (say after a dropped connection or a
-        crashed worker): the same message and thread. A thread that got as far as a checkpoint is replayed from
-        what it stored; one that did not is run again, and its stable step ids make every write land once."""
-        if await self.thread_exists(message_id):
-            message = await self.context.conversations.add_message(
-                conversation["id"], "user", text, message_id=message_id
-            )
-            return message, self._replay(message_id)
+        crashed worker): the same message and thread. `stored` is that message if it was stored before. A thread
+        that got as far as a checkpoint is replayed from what it stored; one that did not is run again, and its
+        stable step ids make every write land once."""
+        if stored is not None and await self.thread_exists(message_id):
+            return stored, self._replay(message_id)
         return await self.start(conversation, user_id, text, message_id=message_id)
 
     async def _replay(self, message_id: uuid.UUID) -> AsyncIterator[TurnEvent]:
         decisions = await self.context.decisions.for_message(message_id)
         if decisions:
             first = decisions[0]
-            yield TurnEvent(
-                "decision",
-                {
-                    "message_id": str(message_id),
-                    "path": first["path"],
-                    "reason": first["reason"],
-                    "signals": {key: first[key] for key in SIGNAL_KEYS},
-                    "replayed": True,
-                },
-            )
+            data = decision_event(str(message_id), first["path"], first["reason"], first)
+            yield TurnEvent("decision", data | {"replayed": True})
         for reply in await self.context.conversations.replies_to(message_id):
             if reply["path"] == "D" and reply["metadata"].get("escalation_id"):
-                yield TurnEvent(
-                    "escalation_offer",
-                    {**reply["metadata"], "message_id": str(reply["id"]), "content": reply["content"]},
-                )
+                yield TurnEvent("escalation_offer", offer_event(reply["metadata"], reply["id"], reply["content"]))
             else:
                 yield TurnEvent("message", message_event(reply))
 

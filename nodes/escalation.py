@@ -16,7 +16,7 @@ from langgraph.types import interrupt
 from graphs.config import AgentConfig
 from graphs.context import Context
 from graphs.state import State
-from nodes.reply import announce_decision, send_reply, step_id
+from nodes.reply import announce_decision, offer_event, send_reply, step_id
 from stores.events import inbox_stream
 
 
@@ -77,7 +77,7 @@ async def offer_escalation(state: State, runtime: Runtime[Context]) -> dict:
         path="D",
         metadata=offer,
         event="escalation_offer",
-        event_data={**offer, "message_id": str(step_id(state, "reply")), "content": content},
+        event_data=offer_event(offer, step_id(state, "reply"), content),
     )
     return {"escalation_id": str(escalation_id), "reply": reply}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -76,17 +77,23 @@ def rag_context(state: State) -> dict[str, Any]:
     return context
 
 
+def decision_event(message_id: str, path: str, reason: str, signals: Mapping[str, Any]) -> dict[str, Any]:
+    """The `decision` event body: path, reason and the four signals."""
+    return {
+        "message_id": message_id,
+        "path": path,
+        "reason": reason,
+        "signals": {key: signals[key] for key in SIGNAL_KEYS},
+    }
+
+
+def offer_event(offer: Mapping[str, Any], message_id: uuid.UUID | str, content: str) -> dict[str, Any]:
+    """The `escalation_offer` event body: the offer stored with the message, the message's id and text."""
+    return {**offer, "message_id": str(message_id), "content": content}
+
+
 def announce_decision(state: State, runtime: Runtime[Context], path: str, reason: str) -> None:
-    """Stream the `decision` event: path, reason and the four signals."""
-    signals = state["signals"]
+    """Stream the `decision` event."""
     runtime.stream_writer(
-        {
-            "event": "decision",
-            "data": {
-                "message_id": state["message_id"],
-                "path": path,
-                "reason": reason,
-                "signals": {key: signals[key] for key in SIGNAL_KEYS},
-            },
-        }
+        {"event": "decision", "data": decision_event(state["message_id"], path, reason, state["signals"])}
     )

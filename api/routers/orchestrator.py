@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from sse_starlette import EventSourceResponse
 
 from api.deps import CreatorDep, OwnedAgentDep, ServicesDep, UserDep, participant_conversation
-from api.errors import STORE_OUTAGES, ApiError, not_found, unavailable
+from api.errors import ApiError, not_found, turn_error
 from api.schemas import AnswerText, LayerField, StorableText, Text, escalation_json
 from api.services import Services
 from api.sse import live_response
@@ -85,10 +85,8 @@ async def send_message(
     _, events = await begin_turn(services, conversation, user, body.message, idempotency_key)
     try:
         collected = await services.runner.collect(events)
-    except STORE_OUTAGES as exc:  # the message is stored; resend it under its Idempotency-Key
-        raise unavailable() from exc
     except Exception as exc:
-        raise ApiError(502, "turn_failed", "the answer could not be completed; please retry") from exc
+        raise turn_error(exc) from exc
     return turn_result(collected)
 
 
