@@ -1,4 +1,4 @@
-"""The `orchestrator` command: serve, worker, migrate, seed-demo, eval."""
+"""The `orchestrator` command: serve, worker, migrate, seed-demo, prune-checkpoints, eval."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("worker", help="run a channel worker: webhook messages in, replies out (run any number)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo data and print its keys")
+    prune = commands.add_parser(
+        "prune-checkpoints", help="delete the checkpoints of finished threads (what the API's retention job does)"
+    )
+    prune.add_argument(
+        "--days",
+        type=float,
+        help="keep threads whose last step is this recent (default ORCH_CHECKPOINT_RETENTION_DAYS)",
+    )
     add_eval_commands(commands)
     args = parser.parse_args(argv)
 
@@ -42,6 +50,9 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_migrate(settings))
     elif args.command == "seed-demo":
         asyncio.run(_seed(settings))
+    elif args.command == "prune-checkpoints":
+        days = settings.checkpoint_retention_days if args.days is None else args.days
+        raise SystemExit(asyncio.run(_prune_checkpoints(settings, days)))
     elif args.command == "eval":
         logging.getLogger().setLevel(logging.WARNING)  # the progress bar and the summary are the output
         raise SystemExit(run_eval_command(args))
@@ -126,6 +137,35 @@ async def _migrate(settings) -> None:  # noqa: ANN001
     embedder = await create_embedder(settings.embedding_model, settings.openai_api_key, settings.openai_base_url)
     applied = await migrate(database_url, embedding_dim=embedder.dim)
     print(f"applied: {', '.join(applied) if applied else 'nothing, up to date'}")
+
+
+async def _prune_checkpoints(settings, days: float) -> int:  # noqa: ANN001
+    """One retention pass now, with a progress line per batch; exit status 1 when another process holds the job."""
+    from datetime import timedelta
+
+    from psycopg.errors import UndefinedTable
+
+    from api.services import resolve_urls
+    from stores.database import create_checkpoint_pool, create_pool
+    from stores.retention import CheckpointRetention, PruneReport
+
+    def progress(report: PruneReport) -> None:
+        print(f"\r{report.threads_seen} threads checked, {report.threads_pruned} pruned", end="", flush=True)
+
+    database_url, _ = resolve_urls(settings)
+    async with create_pool(database_url, max_size=1) as pool, create_checkpoint_pool(database_url) as checkpoints:
+        try:
+            report = await CheckpointRetention(pool, checkpoints).prune(timedelta(days=days), progress=progress)
+        except UndefinedTable:
+            print("no checkpoints yet: the service has not run on this database")
+            return 0
+    if report.skipped:
+        print("another process is pruning right now; nothing done")
+        return 1
+    print(
+        f"\rpruned {report.threads_pruned} finished thread(s) older than {days:g} day(s); {report.threads_seen} checked"
+    )
+    return 0
 
 
 async def _seed(settings) -> None:  # noqa: ANN001

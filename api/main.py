@@ -15,6 +15,7 @@ from api.logs import configure_logging
 from api.middleware import EdgeMiddleware
 from api.openapi import install_openapi
 from api.recovery import sweep_forever
+from api.retention import prune_forever
 from api.routers import (
     admin,
     agents,
@@ -44,13 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await start_services(settings)
         app.state.services = services
-        sweeper = asyncio.create_task(sweep_forever(services))
+        jobs = [asyncio.create_task(sweep_forever(services))]
+        if settings.checkpoint_retention_days > 0:
+            jobs.append(asyncio.create_task(prune_forever(services)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
             await services.close()
 
     app = FastAPI(title="Orchestrator", version="0.1.0", lifespan=lifespan)

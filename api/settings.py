@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, alias="ORCH_MAX_BODY_BYTES", ge=1024, description="larger request bodies get 413"
     )
+    checkpoint_retention_days: float = Field(
+        30.0,
+        alias="ORCH_CHECKPOINT_RETENTION_DAYS",
+        ge=0,
+        description="a finished thread's checkpoints are deleted this long after its last step (0: kept forever)",
+    )
+    checkpoint_prune_every_s: float = Field(
+        3600.0, alias="ORCH_CHECKPOINT_PRUNE_EVERY_S", gt=0, description="how often the retention job runs"
+    )
     sse_send_timeout_s: float = Field(
         30.0, alias="ORCH_SSE_SEND_TIMEOUT_S", gt=0, description="an SSE client that reads nothing this long is cut off"
     )

@@ -83,11 +83,18 @@ class TurnRunner:
     ) -> tuple[dict, AsyncIterator[TurnEvent]]:
         """A turn the client sends again under the same idempotency key (say after a dropped connection or a
         crashed worker): the same message and thread. `stored` is that message if it was stored before. A thread
-        that got as far as a checkpoint is replayed from what it stored; one that did not is run again, and its
-        stable step ids make every write land once."""
-        if stored is not None and await self.thread_exists(message_id):
+        that got as far as a checkpoint, or whose checkpoints retention deleted, is replayed from what it stored;
+        one that did not is run again, and its stable step ids make every write land once."""
+        if stored is not None and (await self.thread_exists(message_id) or await self._pruned(message_id)):
             return stored, self._replay(message_id)
         return await self.start(conversation, user_id, text, message_id=message_id)
+
+    async def _pruned(self, message_id: uuid.UUID) -> bool:
+        """A turn that replied and that nothing can resume any more: finished, so its thread may have been pruned
+        (stores/retention.py). A path D offer without a checkpoint is not: it is run again to reach its gate."""
+        return bool(await self.context.conversations.replies_to(message_id)) and not (
+            await self.context.escalations.waiting_on(message_id)
+        )
 
     async def _replay(self, message_id: uuid.UUID) -> AsyncIterator[TurnEvent]:
         decisions = await self.context.decisions.for_message(message_id)

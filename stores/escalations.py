@@ -17,6 +17,9 @@ from psycopg_pool import AsyncConnectionPool
 
 QUEUED = ("pending", "answered", "declined")
 
+# An escalation `e` whose thread may still be resumed: offered, accepted, queued, or decided but not yet delivered.
+STILL_WAITING = "(e.status IN ('offered', 'accepted', 'pending') OR (e.status IN ('answered', 'declined') AND e.delivered_at IS NULL))"
+
 
 def quota_windows(tz: ZoneInfo, now: datetime | None = None) -> tuple[datetime, datetime]:
     """Start of today and of this week (Monday) in the agent's timezone."""
@@ -180,6 +183,15 @@ class EscalationStore:
                 " canonical_answer_id = coalesce(canonical_answer_id, %s) WHERE id = %s",
                 (canonical_answer_id, escalation_id),
             )
+
+    async def waiting_on(self, message_id: uuid.UUID) -> bool:
+        """Whether the question's thread may still be resumed by a human decision."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM escalations e WHERE e.message_id = %s AND {STILL_WAITING}) AS waiting",
+                (message_id,),
+            )
+            return (await cur.fetchone())["waiting"]
 
     async def unfinished(self, older_than_s: float) -> list[dict]:
         """Escalations whose human decision is stored but whose graph has not acted on it for a while."""
