@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 TURN_EVENTS = {b"event: decision": "decision", b"event: token": "first_token"}
 FINAL_EVENTS = (b"event: message", b"event: escalation_offer")
+DATA_KEPT = {b"event: decision": "path", b"event: escalation_offer": "escalation_id"}
 
 
 class RawConnection:
@@ -35,8 +36,10 @@ class RawConnection:
             self.reader = self.writer = None
 
     async def timed_turn(self, path: str, key: str, content: str) -> dict[str, Any]:
-        """Milliseconds to the decision event, first token, final event and done (as bench.harness.timed_turn)."""
-        if self.writer is None:
+        """Milliseconds to the decision event, first token, final event and done (as bench.harness.timed_turn),
+        with the path taken and, for an offer, its escalation id."""
+        reused = self.writer is not None
+        if not reused:
             await self._connect()
         assert self.reader is not None and self.writer is not None
         body = json.dumps({"content": content}).encode()
@@ -47,7 +50,13 @@ class RawConnection:
         marks: dict[str, Any] = {}
         start = time.perf_counter()
         self.writer.write(head + body)
-        status = int((await self.reader.readline()).split(b" ", 2)[1])
+        status_line = await self.reader.readline()
+        if not status_line:
+            await self.close()
+            if reused:  # the server had closed the idle kept-alive connection: it never saw this request
+                return await self.timed_turn(path, key, content)
+            raise ConnectionResetError("closed before a response")
+        status = int(status_line.split(b" ", 2)[1])
         headers = {}
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
@@ -56,12 +65,17 @@ class RawConnection:
             await self._read_body(headers)
             return {"error": f"status {status}"}
         buffered = b""
+        event = b""
         async for chunk in self._chunks(headers):
             buffered += chunk
             *lines, buffered = buffered.split(b"\n")
             now = (time.perf_counter() - start) * 1000
             for line in lines:
                 line = line.rstrip(b"\r")
+                if line.startswith(b"event: "):
+                    event = line
+                elif line.startswith(b"data: ") and event in DATA_KEPT:  # the path taken, the escalation offered
+                    marks[DATA_KEPT[event]] = json.loads(line[6:])[DATA_KEPT[event]]
                 if line in TURN_EVENTS:
                     marks.setdefault(TURN_EVENTS[line], now)
                 elif line in FINAL_EVENTS:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,10 @@ class AnswerClassifier:
         if len(self.classes) > 1:
             matrix = np.asarray([e.embedding for e in examples], dtype=np.float32)
             model = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
-            with warnings.catch_warnings():  # "more classes than half the samples" is the normal case with k=1
-                warnings.simplefilter("ignore", UserWarning)
+            # One BLAS thread: with OpenBLAS's default (one per core) a 140-phrasing fit took 102 ms instead of
+            # 16 ms here, its spinning threads taking the cores from the turns being served (bench/soak.py).
+            with warnings.catch_warnings(), threadpool_limits(limits=1):
+                warnings.simplefilter("ignore", UserWarning)  # "more classes than half the samples": normal at k=1
                 model.fit(matrix, labels)
             self.classes = list(model.classes_)
             self._weights = model.coef_.astype(np.float32)
@@ -96,8 +99,9 @@ class AnswerModel:
     negatives: dict[str, np.ndarray]
 
 
-# A stale model this small is retrained before the turn goes on (tens of ms); a bigger one (0.3-1.8 s at 750
-# phrasings here) keeps serving while its successor trains in the background. With no model at all, turns wait.
+# A stale model that does not know the asked-about answers as they are now is retrained before the turn goes on
+# when it is this small (tens of ms); a bigger one (0.3-1.8 s at 750 phrasings here) keeps serving while its
+# successor trains in the background. With no model at all, turns wait.
 SYNC_TRAIN_MAX_EXAMPLES = 200
 
 
@@ -109,7 +113,14 @@ class AnswerModels:
         self._models: dict[uuid.UUID, AnswerModel] = {}
         self._training: dict[uuid.UUID, asyncio.Task[AnswerModel]] = {}
 
-    async def get(self, agent_id: uuid.UUID, version: int) -> AnswerModel:
+    async def get(self, agent_id: uuid.UUID, version: int, *, changed: int | None = None) -> AnswerModel:
+        """The agent's model, trained at `version` (the agent's reuse_version) or later if it must be.
+
+        `changed` is the newest reuse_version at which one of the answers the turn asks about changed. A stale
+        model trained since then judges those answers as they are, so it serves while its successor trains in the
+        background: when a creator answers escalation after escalation, turns about the other answers do not wait
+        for a retrain each time (bench/soak.py found p99 going from ~0.1 s to 2 s that way).
+        """
         current = self._models.get(agent_id)
         if current is not None and current.version >= version:
             return current
@@ -118,7 +129,8 @@ class AnswerModels:
             task = asyncio.create_task(self._train(agent_id, version))
             self._training[agent_id] = task
             task.add_done_callback(lambda done: self._finished(agent_id, done))
-        if current is not None and current.classifier.examples > SYNC_TRAIN_MAX_EXAMPLES:
+        knows_them = changed is not None and current is not None and current.version >= changed
+        if current is not None and (knows_them or current.classifier.examples > SYNC_TRAIN_MAX_EXAMPLES):
             return current
         return await asyncio.shield(task)
 

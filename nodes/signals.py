@@ -29,7 +29,11 @@ async def compute_signals(state: State, runtime: Runtime[Context]) -> dict:
     threshold = config.canonical_similarity_threshold
     nominated = candidates and candidates[0].similarity >= nomination_floor(threshold)
     if nominated and not state.get("not_answered"):  # the model is only needed when something is nominated
-        model = await ctx.answer_models.get(agent_id, state["agent"].get("reuse_version", 0))
+        model = await ctx.answer_models.get(
+            agent_id,
+            state["agent"].get("reuse_version", 0),
+            changed=max(hit.changed_version for hit in candidates),
+        )
         hits = {str(hit.id): hit for hit in candidates}
         checked = [Candidate(i, h.question, h.similarity, model.variant_counts.get(i, 1)) for i, h in hits.items()]
         served, turned_down = first_verified(

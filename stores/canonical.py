@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from stores.pgvector_adapt import to_vector
-from stores.variants import BUMP_VERSION, normalize_question
+from stores.variants import normalize_question, stamp_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class CanonicalHit:
     answer: str
     layer: str
     similarity: float
+    changed_version: int = 0
+    """The agent's reuse_version when the answer's phrasings or negative pairs last changed."""
 
 
 # Up to this many phrasings an agent's rows are scanned exactly (~2.6 µs each here: 1k rows 1.8 ms, 10k rows 26 ms);
@@ -56,17 +58,21 @@ class CanonicalStore:
         answer_id = answer_id or uuid.uuid4()
         vector = to_vector(embedding)
         async with self.pool.connection() as conn:
-            await conn.execute(
-                "WITH answer AS ("
-                "  INSERT INTO canonical_answers (id, agent_id, question, answer, layer, embedding, escalation_id)"
-                "  VALUES (%s, %s, %s, %s, %s, %s::vector, %s) ON CONFLICT (id) DO NOTHING RETURNING id),"
-                " variant AS ("
-                "  INSERT INTO canonical_variants (id, answer_id, agent_id, layer, question, normalized, embedding, source)"
-                "  SELECT id, id, %s, %s, %s, %s, %s::vector, 'original' FROM answer)"
-                " UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = %s AND EXISTS (SELECT 1 FROM answer)",
-                (answer_id, agent_id, question, answer, layer, vector, escalation_id)
-                + (agent_id, layer, question, normalize_question(question), vector, agent_id),
-            )
+            async with conn.transaction():
+                cur = await conn.execute(
+                    "WITH answer AS ("
+                    "  INSERT INTO canonical_answers (id, agent_id, question, answer, layer, embedding, escalation_id)"
+                    "  VALUES (%s, %s, %s, %s, %s, %s::vector, %s) ON CONFLICT (id) DO NOTHING RETURNING id),"
+                    " variant AS ("
+                    "  INSERT INTO canonical_variants"
+                    "   (id, answer_id, agent_id, layer, question, normalized, embedding, source)"
+                    "  SELECT id, id, %s, %s, %s, %s, %s::vector, 'original' FROM answer)"
+                    " SELECT id FROM answer",
+                    (answer_id, agent_id, question, answer, layer, vector, escalation_id)
+                    + (agent_id, layer, question, normalize_question(question), vector),
+                )
+                if await cur.fetchone() is not None:
+                    await stamp_change(conn, agent_id, answer_id)
             cur = await conn.execute(f"SELECT {_COLUMNS} FROM canonical_answers WHERE id = %s", (answer_id,))
             return await cur.fetchone()
 
@@ -103,7 +109,8 @@ class CanonicalStore:
         order = "similarity DESC" if exact else "embedding <=> %s::vector"
         # Phrasings, not answers, are ranked: enough of them to find `limit` distinct answers in nearly every case.
         query = (
-            "SELECT v.answer_id AS id, v.question, a.answer, a.layer, 1 - (v.embedding <=> %s::vector) AS similarity"
+            "SELECT v.answer_id AS id, v.question, a.answer, a.layer, a.changed_version,"
+            " 1 - (v.embedding <=> %s::vector) AS similarity"
             " FROM canonical_variants v JOIN canonical_answers a ON a.id = v.answer_id"
             " WHERE v.agent_id = %s AND v.layer = ANY(%s)"
             f" ORDER BY {order.replace('embedding', 'v.embedding')} LIMIT %s"
@@ -120,7 +127,9 @@ class CanonicalStore:
         hits: dict[uuid.UUID, CanonicalHit] = {}
         for r in rows:  # best first: an answer's first row is its nearest phrasing
             if r["id"] not in hits and len(hits) < limit:
-                hits[r["id"]] = CanonicalHit(r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"]))
+                hits[r["id"]] = CanonicalHit(
+                    r["id"], r["question"], r["answer"], r["layer"], float(r["similarity"]), r["changed_version"]
+                )
         return list(hits.values())
 
     async def update(
@@ -151,7 +160,7 @@ class CanonicalStore:
                         " WHERE id = %s",
                         (question, normalize_question(question), vector, answer_id),
                     )
-                await conn.execute(BUMP_VERSION, (row["agent_id"],))
+                await stamp_change(conn, row["agent_id"], answer_id)
             return row
 
     async def get(self, answer_id: uuid.UUID) -> dict | None:

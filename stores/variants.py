@@ -1,7 +1,8 @@
 """Question variants of canonical answers, negative pairs and answer feedback: what an answer was (not) asked by.
 
 Every write that changes what the answer classifier learns from moves `agents.reuse_version` in the same
-statement, so a process sees a stale classifier on the next turn's agent row, without an extra query.
+transaction, so a process sees a stale classifier on the next turn's agent row without an extra query, and stamps
+the answer it changed (`canonical_answers.changed_version`), so a stale classifier is still trusted for the others.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import uuid
 
 import numpy as np
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from llm.answer_classifier import TrainingData
@@ -19,7 +21,16 @@ _SPACE = re.compile(r"\s+")
 EDGE_CHARACTERS = " .,!?;:'\"()-"  # the same set the migration strips from existing questions
 
 SOURCES = ("original", "creator", "linked", "feedback")
-BUMP_VERSION = "UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = %s"
+# One statement, so the stamp is the version this very bump made (the agents row lock orders concurrent bumps).
+_STAMP_CHANGE = (
+    "WITH bumped AS (UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = %s RETURNING reuse_version)"
+    " UPDATE canonical_answers SET changed_version = (SELECT reuse_version FROM bumped) WHERE id = %s"
+)
+
+
+async def stamp_change(conn: AsyncConnection, agent_id: uuid.UUID, answer_id: uuid.UUID) -> None:
+    """Move the agent's reuse_version (its classifiers are stale) and record it as when this answer changed."""
+    await conn.execute(_STAMP_CHANGE, (agent_id, answer_id))
 
 
 def normalize_question(text: str) -> str:
@@ -45,17 +56,13 @@ class VariantStore:
         message_id: uuid.UUID | None = None,
     ) -> dict | None:
         """Add a phrasing to an answer; None when the answer already has it (or no longer exists)."""
-        async with self.pool.connection() as conn:
+        async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
-                "WITH added AS ("
-                "  INSERT INTO canonical_variants"
-                "   (id, answer_id, agent_id, layer, question, normalized, embedding, source, message_id)"
-                "  SELECT %s, a.id, a.agent_id, a.layer, %s, %s, %s::vector, %s, %s::uuid FROM canonical_answers a"
-                "  WHERE a.id = %s ON CONFLICT (answer_id, normalized) DO NOTHING"
-                f"  RETURNING {_VARIANT_COLUMNS}, agent_id),"
-                " bumped AS (UPDATE agents SET reuse_version = reuse_version + 1"
-                "  WHERE id = (SELECT agent_id FROM added))"
-                " SELECT * FROM added",
+                "INSERT INTO canonical_variants"
+                " (id, answer_id, agent_id, layer, question, normalized, embedding, source, message_id)"
+                " SELECT %s, a.id, a.agent_id, a.layer, %s, %s, %s::vector, %s, %s::uuid FROM canonical_answers a"
+                " WHERE a.id = %s ON CONFLICT (answer_id, normalized) DO NOTHING"
+                f" RETURNING {_VARIANT_COLUMNS}, agent_id",
                 (
                     uuid.uuid4(),
                     question.strip(),
@@ -66,7 +73,10 @@ class VariantStore:
                     answer_id,
                 ),
             )
-            return await cur.fetchone()
+            added = await cur.fetchone()
+            if added is not None:
+                await stamp_change(conn, added["agent_id"], answer_id)
+            return added
 
     async def list(self, answer_id: uuid.UUID) -> list[dict]:
         async with self.pool.connection() as conn:
@@ -88,23 +98,20 @@ class VariantStore:
                 return "missing"
             if row["source"] == "original":
                 return "original"
-            await conn.execute(
-                f"WITH gone AS (DELETE FROM canonical_variants WHERE id = %s) {BUMP_VERSION}",
-                (variant_id, row["agent_id"]),
-            )
+            async with conn.transaction():
+                await conn.execute("DELETE FROM canonical_variants WHERE id = %s", (variant_id,))
+                await stamp_change(conn, row["agent_id"], answer_id)
             return "removed"
 
     async def add_negative(
         self, answer_id: uuid.UUID, question: str, embedding: list[float], *, message_id: uuid.UUID | None = None
     ) -> None:
         """Record that `answer_id` did not answer `question`: it is never served for it again."""
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "WITH added AS ("
-                "  INSERT INTO canonical_negatives (id, answer_id, agent_id, question, normalized, embedding, message_id)"
-                "  SELECT %s, a.id, a.agent_id, %s, %s, %s::vector, %s::uuid FROM canonical_answers a WHERE a.id = %s"
-                "  ON CONFLICT (answer_id, normalized) DO NOTHING RETURNING agent_id)"
-                " UPDATE agents SET reuse_version = reuse_version + 1 WHERE id = (SELECT agent_id FROM added)",
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "INSERT INTO canonical_negatives (id, answer_id, agent_id, question, normalized, embedding, message_id)"
+                " SELECT %s, a.id, a.agent_id, %s, %s, %s::vector, %s::uuid FROM canonical_answers a WHERE a.id = %s"
+                " ON CONFLICT (answer_id, normalized) DO NOTHING RETURNING agent_id",
                 (
                     uuid.uuid4(),
                     question.strip(),
@@ -114,6 +121,8 @@ class VariantStore:
                     answer_id,
                 ),
             )
+            if (added := await cur.fetchone()) is not None:
+                await stamp_change(conn, added["agent_id"], answer_id)
 
     async def negatives(self, answer_id: uuid.UUID) -> list[dict]:
         async with self.pool.connection() as conn:

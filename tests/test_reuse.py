@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llm.answer_classifier import AnswerClassifier, Example
+from llm.answer_classifier import AnswerClassifier, AnswerModels, Example, TrainingData
 from nodes.verify import Candidate, verify
 from tests.utils.api import Api
 
@@ -199,6 +200,36 @@ async def test_creator_links_an_escalation_to_an_existing_answer(api: Api) -> No
         other, world.users["free"], "My account is locked after too many attempts. How do I get back in?"
     )
     assert served["decision"]["path"] == "C" and served["message"]["content"] == ANSWER
+
+
+async def test_a_stale_answer_model_serves_answers_it_knows_and_waits_for_changed_ones() -> None:
+    """A creator answering escalation after escalation must not hold up turns about the other answers."""
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(12, 16)).astype(np.float32)
+    data = TrainingData([f"a{i % 6}" for i in range(12)], vectors, [], np.empty((0, 16), dtype=np.float32))
+    loads: list[int] = []
+    release = asyncio.Event()
+
+    async def load(agent_id: object) -> TrainingData:
+        loads.append(len(loads))
+        if len(loads) > 1:  # every retrain after the first waits until the test lets it go
+            await release.wait()
+        return data
+
+    models = AnswerModels(load)
+    first = await models.get("agent", 1)  # no model yet: the turn waits for it
+    assert first.version == 1
+
+    # Version 2 changed answers the turn does not ask about: the version 1 model serves at once.
+    served = await asyncio.wait_for(models.get("agent", 2, changed=1), 1)
+    assert served is first and len(loads) == 2  # ...while its successor trains
+
+    # An asked-about answer changed at version 2: the turn waits for the retrain, and gets it.
+    waiting = asyncio.create_task(models.get("agent", 2, changed=2))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    release.set()
+    assert (await waiting).version == 2 and len(loads) == 2
 
 
 def test_verification_vetoes() -> None:
