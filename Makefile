@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test screenshots bench bench-load bench-confidence lint format migrate seed clean
+.PHONY: setup browser run test screenshots bench bench-load bench-confidence soak lint format migrate seed clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,10 @@ bench-load: setup
 
 bench-confidence: setup
 	$(BIN)/python -m bench.confidence
+
+# 70% path C, 20% path A, 10% escalations for 10 minutes at the highest rate a ramp finds with p99 < 500 ms.
+soak: setup
+	$(BIN)/python -m bench.soak
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

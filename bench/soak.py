@@ -16,7 +16,7 @@ import random
 import subprocess
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 
 import httpx
@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 MIX = (0.70, 0.20, 0.10)
 P99_TARGET_MS = 500.0
+USER_MESSAGES = "SELECT count(*) FROM messages WHERE role = 'user'"
 TABLES = (
     "decisions",
     "messages",
@@ -111,6 +112,9 @@ def summary(samples: list[Sample], seconds: float) -> dict:
         "requests_per_s": round(len(samples) / seconds, 1),
         "messages_per_s": round(sum(s.kind.startswith("turn") for s in samples) / seconds, 1),
         "errors": sum(not s.ok for s in samples),
+        "paths_by_asked": {
+            asked: dict(Counter(s.kind.removeprefix("turn ") for s in samples if s.asked == asked)) for asked in "CAE"
+        },
         "all_ms": percentiles(ok) if ok else {},
         "by_kind": {
             kind: percentiles([s.ms for s in group if s.ok]) | {"errors": sum(not s.ok for s in group)}
@@ -122,7 +126,7 @@ def summary(samples: list[Sample], seconds: float) -> dict:
 
 async def table_rows(database_url: str) -> dict[str, int]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        rows = {}
+        rows = {"user_messages": (await (await conn.execute(USER_MESSAGES)).fetchone())[0]}
         for table in TABLES:
             rows[table] = (await (await conn.execute(f"SELECT count(*) FROM {table}")).fetchone())[0]
         size = "SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t"
@@ -147,7 +151,7 @@ async def watch(traffic: Traffic, pid: int, database_url: str, trace: dict, stop
             pass
 
 
-def plot(samples: list[Sample], trace: dict, t0: float, rate: float, path: Path) -> None:
+def plot(samples: list[Sample], trace: dict, t0: float, rate: float, retention_s: float, path: Path) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
     windows: dict[int, list[Sample]] = {}
     for sample in samples:
@@ -175,7 +179,7 @@ def plot(samples: list[Sample], trace: dict, t0: float, rate: float, path: Path)
     points = [(at, rows) for at, rows in trace["tables"] if at >= t0]
     for table in ("decisions", "messages", "checkpoints", "checkpoint_blobs", "checkpoint_writes"):
         tables.plot([(at - t0) / 60 for at, _ in points], [rows[table] for _, rows in points], label=table)
-    tables.set(title="table rows (checkpoints pruned after 3 minutes)", xlabel="minute")
+    tables.set(title=f"table rows (finished threads' checkpoints pruned after {retention_s:g} s)", xlabel="minute")
     tables.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -247,7 +251,7 @@ async def soak(args: argparse.Namespace) -> None:
     rss = [(at, mb) for at, mb, _ in trace["rss"] if at >= t0]
     first_rows = next(rows for at, rows in trace["tables"] if at >= t0)
     last_rows = trace["tables"][-1][1]
-    messages = last_rows["messages"] - first_rows["messages"]
+    messages = last_rows["user_messages"] - first_rows["user_messages"]
     result = {
         "mix": dict(zip("CAE", MIX, strict=True)),
         "workers": args.workers,
@@ -264,12 +268,13 @@ async def soak(args: argparse.Namespace) -> None:
         },
         "max_in_flight": max(n for at, _, n in trace["rss"] if at >= t0),
         "tables": {"start": first_rows, "end": last_rows},
-        "rows_per_message": {t: round((last_rows[t] - first_rows[t]) / messages, 2) for t in TABLES},
+        "user_messages": messages,
+        "rows_per_user_message": {t: round((last_rows[t] - first_rows[t]) / messages, 2) for t in TABLES},
         "prune_everything_after": pruned,
     }
     print_report(result)
     write_results("soak", result)
-    plot(soaked, trace, t0, rate, RESULTS / "soak.png")
+    plot(soaked, trace, t0, rate, args.retention_s, RESULTS / "soak.png")
 
 
 def print_report(result: dict) -> None:
@@ -277,6 +282,8 @@ def print_report(result: dict) -> None:
     print(f"\n{'request':<14}{'n':>7}{'p50':>9}{'p90':>9}{'p99':>9}{'errors':>8}")
     for kind, stats in soak["by_kind"].items():
         print(f"{kind:<14}{stats['n']:>7}{stats['p50']:>9}{stats['p90']:>9}{stats['p99']:>9}{stats['errors']:>8}")
+    for asked, paths in soak["paths_by_asked"].items():
+        print(f"asked for {asked}: took " + ", ".join(f"{path} {n}" for path, n in sorted(paths.items())))
     every = soak["all_ms"]
     print(f"{'all':<14}{every['n']:>7}{every['p50']:>9}{every['p90']:>9}{every['p99']:>9}{soak['errors']:>8}")
     print(
@@ -288,10 +295,10 @@ def print_report(result: dict) -> None:
         f"server RSS: {rss['start']} MB at the start, {rss['end']} MB at the end (max {rss['max']}): "
         f"{rss['growth_pct']:+}%"
     )
-    print(f"\n{'table':<20}{'start':>10}{'end':>10}{'per message':>13}")
+    print(f"\n{'table':<20}{'start':>10}{'end':>10}{'per user msg':>13}")
     for table in TABLES:
         start, end = result["tables"]["start"][table], result["tables"]["end"][table]
-        print(f"{table:<20}{start:>10}{end:>10}{result['rows_per_message'][table]:>13}")
+        print(f"{table:<20}{start:>10}{end:>10}{result['rows_per_user_message'][table]:>13}")
     print(
         f"checkpoint tables: {result['tables']['start']['checkpoint_mb']} MB -> "
         f"{result['tables']['end']['checkpoint_mb']} MB"
@@ -302,7 +309,7 @@ def print_report(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--ramp", default="20,30,40,50,60,70", help="messages/s, 1 step each --step-s")
+    parser.add_argument("--ramp", default="20,30,40,50,60,70,80", help="messages/s, 1 step each --step-s")
     parser.add_argument("--step-s", type=float, default=30)
     parser.add_argument("--rate", type=float, help="skip the ramp: soak at this many messages/s")
     parser.add_argument("--workers", type=int, default=2)

@@ -31,6 +31,8 @@ class Sample:
     """`turn C`, `turn A`, `turn D`... (by the path the server took), `accept`, `answer` or `decline`."""
     ms: float
     ok: bool
+    asked: str = ""
+    """For a turn, what the mix asked for: C, A or E (an escalation flow's question)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +104,13 @@ class Traffic:
     async def _chat_turn(self, kind: str) -> None:
         chat = await self._take(self.chats)
         pool = self.questions.canonical if kind == "C" else self.questions.knowledge
-        marks = await self._turn(chat, self.rng.choice(pool))
+        marks = await self._turn(chat, self.rng.choice(pool), kind)
         if "error" not in marks:
             self.chats.append(chat)
 
     async def _escalation_flow(self) -> None:
         chat = await self._take(self.flow_chats)
-        marks = await self._turn(chat, self.questions.novel.popleft())
+        marks = await self._turn(chat, self.questions.novel.popleft(), "E")
         escalation = marks.get("escalation_id")
         if "error" in marks:
             return
@@ -139,7 +141,7 @@ class Traffic:
         response.raise_for_status()
         return Chat(key, response.json()["id"])
 
-    async def _turn(self, chat: Chat, text: str) -> dict:
+    async def _turn(self, chat: Chat, text: str, asked: str) -> dict:
         connection = self.connections.pop() if self.connections else RawConnection(self.url)
         at = time.perf_counter() - self.started
         self.in_flight += 1
@@ -156,7 +158,7 @@ class Traffic:
             self.in_flight -= 1
         ok = "error" not in marks
         elapsed = marks["done"] if ok else (time.perf_counter() - self.started - at) * 1000
-        self.samples.append(Sample(at, f"turn {marks.get('path', '?')}", elapsed, ok))
+        self.samples.append(Sample(at, f"turn {marks.get('path', '?')}", elapsed, ok, asked))
         return marks
 
     async def _post(self, kind: str, path: str, key: str, body: dict) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -103,6 +104,9 @@ class AnswerModel:
 # when it is this small (tens of ms); a bigger one (0.3-1.8 s at 750 phrasings here) keeps serving while its
 # successor trains in the background. With no model at all, turns wait.
 SYNC_TRAIN_MAX_EXAMPLES = 200
+# Retrains in the background are spaced so that each takes at most about this share of a core: a creator answering
+# escalation after escalation (bench/soak.py: 1.2 a second, ~900 answers) otherwise kept every worker refitting.
+BACKGROUND_DUTY = 0.2
 
 
 class AnswerModels:
@@ -112,6 +116,7 @@ class AnswerModels:
         self._load = load
         self._models: dict[uuid.UUID, AnswerModel] = {}
         self._training: dict[uuid.UUID, asyncio.Task[AnswerModel]] = {}
+        self._rested: dict[uuid.UUID, float] = {}  # agent -> when a background retrain may start again
 
     async def get(self, agent_id: uuid.UUID, version: int, *, changed: int | None = None) -> AnswerModel:
         """The agent's model, trained at `version` (the agent's reuse_version) or later if it must be.
@@ -124,15 +129,16 @@ class AnswerModels:
         current = self._models.get(agent_id)
         if current is not None and current.version >= version:
             return current
+        knows_them = changed is not None and current is not None and current.version >= changed
+        serve_stale = current is not None and (knows_them or current.classifier.examples > SYNC_TRAIN_MAX_EXAMPLES)
         task = self._training.get(agent_id)
-        if task is None:
+        if task is None and (not serve_stale or time.monotonic() >= self._rested.get(agent_id, 0.0)):
             task = asyncio.create_task(self._train(agent_id, version))
             self._training[agent_id] = task
             task.add_done_callback(lambda done: self._finished(agent_id, done))
-        knows_them = changed is not None and current is not None and current.version >= changed
-        if current is not None and (knows_them or current.classifier.examples > SYNC_TRAIN_MAX_EXAMPLES):
-            return current
-        return await asyncio.shield(task)
+        if serve_stale:
+            return current  # type: ignore[return-value]
+        return await asyncio.shield(task)  # type: ignore[arg-type]
 
     def _finished(self, agent_id: uuid.UUID, task: asyncio.Task[AnswerModel]) -> None:
         self._training.pop(agent_id, None)
@@ -141,7 +147,10 @@ class AnswerModels:
 
     async def _train(self, agent_id: uuid.UUID, version: int) -> AnswerModel:
         data = await self._load(agent_id)
+        started = time.monotonic()
         model = await asyncio.to_thread(build_model, version, data)
+        took = time.monotonic() - started
+        self._rested[agent_id] = time.monotonic() + took * (1 / BACKGROUND_DUTY - 1)
         if (previous := self._models.get(agent_id)) is None or previous.version <= model.version:
             self._models[agent_id] = model
         return model
