@@ -315,7 +315,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--retention-s", type=float, default=180, help="checkpoint retention during the soak")
     parser.add_argument(
-        "--answer-share", type=float, default=0.3, help="escalations the creator answers (else declines)"
+        "--answer-share", type=float, default=0.1, help="escalations the creator answers (else declines)"
     )
     parser.add_argument("--seed", type=int, default=7)
     asyncio.run(soak(parser.parse_args()))
