@@ -9,18 +9,16 @@ import os
 import secrets
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from stores import embedded
 from tests.utils.api import Api
 from tests.utils.openai_stub import OpenAIStub
-from tests.utils.servers import UNLIMITED, ServerProcess
+from tests.utils.servers import UNLIMITED, ServerProcess, scratch_database
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +36,8 @@ def database_url(data_dir: Path) -> Iterator[str]:
     if not external:
         yield embedded.start_postgres(data_dir, cleanup_mode="delete")
         return
-    name = f"orch_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(external, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield psycopg.conninfo.make_conninfo(external, dbname=name)
-    with psycopg.connect(external, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with scratch_database(external, "orch_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.utils.api import KNOWN_QUESTION, NOVEL_QUESTION, Api, World, bearer
-from tests.utils.servers import ROOT, ServerProcess
+from tests.utils.servers import ROOT, ServerProcess, scratch_database
 
 CANONICAL = ("Do you offer one-on-one coaching?", "Not right now; the group program opens twice a year.", "public")
 PARAPHRASE = "Do you offer 1-on-1 coaching?"
@@ -135,12 +134,8 @@ async def test_finished_old_threads_are_pruned_and_waiting_ones_still_resume(
 def fresh_database(database_url: str) -> Iterator[str]:
     """A database of its own on the session's Postgres, for a server whose retention job must not touch the
     threads other tests keep."""
-    name = f"orch_retention_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with scratch_database(database_url, "orch_retention") as url:
+        yield url
 
 
 async def test_the_api_prunes_on_its_own(

@@ -6,7 +6,6 @@ The second server itself runs `serve` with two worker processes behind its port.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from psycopg.rows import dict_row
 from stores.database import migrate, migration_files, migration_lock
 from tests.test_loop import ANSWER, follow
 from tests.utils.api import NOVEL_QUESTION, Api
-from tests.utils.servers import ServerProcess
+from tests.utils.servers import ServerProcess, scratch_database
 
 
 @pytest.fixture(scope="module")
@@ -72,28 +71,21 @@ async def test_a_turn_on_one_worker_is_answered_through_another(api: Api, api_tw
 async def test_workers_starting_at_once_on_a_fresh_database_all_migrate(database_url: str) -> None:
     """Four processes' worth of migrate + checkpointer setup at once: no duplicate-type race, no deadlock between
     a waiter and langgraph's CREATE INDEX CONCURRENTLY (both happened when two workers started together)."""
-    name = f"orch_fresh_{uuid.uuid4().hex[:10]}"
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
-        await admin.execute(f"CREATE DATABASE {name}")
-    fresh_url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    with scratch_database(database_url, "orch_fresh") as fresh_url:
 
-    async def start_one() -> None:
-        await migrate(fresh_url, embedding_dim=384)
-        async with (
-            migration_lock(fresh_url),
-            await psycopg.AsyncConnection.connect(
-                fresh_url, autocommit=True, prepare_threshold=0, row_factory=dict_row
-            ) as conn,
-        ):
-            await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
+        async def start_one() -> None:
+            await migrate(fresh_url, embedding_dim=384)
+            async with (
+                migration_lock(fresh_url),
+                await psycopg.AsyncConnection.connect(
+                    fresh_url, autocommit=True, prepare_threshold=0, row_factory=dict_row
+                ) as conn,
+            ):
+                await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
 
-    try:
         await asyncio.wait_for(asyncio.gather(*(start_one() for _ in range(4))), timeout=60)
         async with await psycopg.AsyncConnection.connect(fresh_url) as conn:
             cur = await conn.execute("SELECT count(*) FROM schema_migrations")
             assert (await cur.fetchone())[0] == len(migration_files())
             cur = await conn.execute("SELECT count(*) FROM checkpoint_migrations")
             assert (await cur.fetchone())[0] > 0
-    finally:
-        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
-            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
