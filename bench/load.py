@@ -29,8 +29,17 @@ PARAPHRASE = "Do you offer 1-on-1 coaching?"
 
 
 def server_rss_mb(pid: int) -> float:
-    process = psutil.Process(pid)
-    return round(sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20, 1)
+    return round(sum(process_rss_mb(pid).values()), 1)
+
+
+def process_rss_mb(pid: int) -> dict[int, float]:
+    """RSS of a server process and each of its live children (the workers), by pid."""
+    root = psutil.Process(pid)
+    rss = {}
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            rss[process.pid] = round(process.memory_info().rss / 2**20, 1)
+    return rss
 
 
 def cpu_seconds(pid: int) -> float:

@@ -62,8 +62,8 @@ class RawConnection:
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         if status != 200:
-            await self._read_body(headers)
-            return {"error": f"status {status}"}
+            body = b"".join([chunk async for chunk in self._chunks(headers)])
+            return {"error": f"status {status}: {body[:300].decode(errors='replace')}"}
         buffered = b""
         event = b""
         async for chunk in self._chunks(headers):
@@ -76,12 +76,12 @@ class RawConnection:
                     event = line
                 elif line.startswith(b"data: ") and event in DATA_KEPT:  # the path taken, the escalation offered
                     marks[DATA_KEPT[event]] = json.loads(line[6:])[DATA_KEPT[event]]
+                elif line.startswith(b"data: ") and event == b"event: error":
+                    marks["error"] = f"error event: {line[6:306].decode(errors='replace')}"
                 if line in TURN_EVENTS:
                     marks.setdefault(TURN_EVENTS[line], now)
                 elif line in FINAL_EVENTS:
                     marks["final"] = now
-                elif line == b"event: error":
-                    marks["error"] = "error event"
                 elif line == b"event: done":
                     marks["done"] = now
         if headers.get("connection") == "close":
@@ -102,7 +102,3 @@ class RawConnection:
                 return
             yield await self.reader.readexactly(size)
             await self.reader.readline()
-
-    async def _read_body(self, headers: dict[str, str]) -> None:
-        async for _ in self._chunks(headers):
-            pass

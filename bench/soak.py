@@ -4,7 +4,8 @@ the tables grow while the checkpoint retention job prunes.
 
 Prints a table per ramp step, then the soak's figures; writes bench/results/soak.json and bench/results/soak.png.
 
-    .venv/bin/python -m bench.soak [--minutes 10] [--ramp 20,30,40,50,60] [--rate R (no ramp)] [--workers 2]
+    .venv/bin/python -m bench.soak [--minutes 10] [--ramp 20,30,40,50,60] [--rate R (no ramp)] [--warmup-s 60]
+                                   [--workers 2]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import matplotlib
 import psycopg
 
 from bench.harness import RESULTS, isolated_stores, percentiles, write_results
-from bench.load import server_rss_mb
+from bench.load import process_rss_mb
 from bench.traffic import Questions, Sample, Traffic
 from evals.clinc import load_clinc
 from tests.utils.api import KNOWLEDGE, Api, unique
@@ -112,6 +113,11 @@ def summary(samples: list[Sample], seconds: float) -> dict:
         "requests_per_s": round(len(samples) / seconds, 1),
         "messages_per_s": round(sum(s.kind.startswith("turn") for s in samples) / seconds, 1),
         "errors": sum(not s.ok for s in samples),
+        "failures": [
+            {"at_s": round(s.at, 1), "kind": s.kind, "asked": s.asked, "ms": round(s.ms), "error": s.error}
+            for s in samples
+            if not s.ok
+        ][:50],
         "paths_by_asked": {
             asked: dict(Counter(s.kind.removeprefix("turn ") for s in samples if s.asked == asked)) for asked in "CAE"
         },
@@ -141,7 +147,8 @@ async def watch(traffic: Traffic, pid: int, database_url: str, trace: dict, stop
     tick = 0
     while not stop.is_set():
         at = round(time.perf_counter() - traffic.started, 1)
-        trace["rss"].append((at, server_rss_mb(pid), traffic.in_flight))
+        by_process = process_rss_mb(pid)
+        trace["rss"].append((at, round(sum(by_process.values()), 1), traffic.in_flight, by_process))
         if tick % 4 == 0:
             trace["tables"].append((at, await table_rows(database_url)))
         tick += 1
@@ -171,11 +178,14 @@ def plot(samples: list[Sample], trace: dict, t0: float, rate: float, retention_s
     load.set(title=f"throughput (arrival rate {rate:g} messages/s)", xlabel="minute")
     load.legend()
     memory, tables = axes[1]
-    rss = [(at, mb) for at, mb, _ in trace["rss"] if at >= t0]
-    memory.plot([(at - t0) / 60 for at, _ in rss], [mb for _, mb in rss])
-    memory.set(
-        title="API server RSS (all workers)", xlabel="minute", ylabel="MB", ylim=(0, max(mb for _, mb in rss) * 1.2)
-    )
+    rss = [(at, mb, processes) for at, mb, _, processes in trace["rss"] if at >= t0]
+    rss_minutes = [(at - t0) / 60 for at, _, _ in rss]
+    memory.plot(rss_minutes, [mb for _, mb, _ in rss], label="all")
+    for n, pid in enumerate(rss[0][2]):  # the supervisor first, then its workers
+        label = "supervisor" if n == 0 else f"worker {n}"
+        memory.plot(rss_minutes, [processes.get(pid, float("nan")) for _, _, processes in rss], label=label)
+    memory.set(title="API server RSS", xlabel="minute", ylabel="MB", ylim=(0, max(mb for _, mb, _ in rss) * 1.2))
+    memory.legend()
     points = [(at, rows) for at, rows in trace["tables"] if at >= t0]
     for table in ("decisions", "messages", "checkpoints", "checkpoint_blobs", "checkpoint_writes"):
         tables.plot([(at - t0) / 60 for at, _ in points], [rows[table] for _, rows in points], label=table)
@@ -234,6 +244,10 @@ async def soak(args: argparse.Namespace) -> None:
                         break
                     rate = step
                 assert rate is not None, "not even the first ramp step held p99 under 500 ms"
+            warm_t0 = time.perf_counter() - traffic.started
+            if args.warmup_s:  # caches, pools and malloc's arenas reach their working size before RSS is judged
+                print(f"\nwarm-up: {rate:g} messages/s for {args.warmup_s:g} s", flush=True)
+                warm = summary(await traffic.run(rate, args.warmup_s, MIX), args.warmup_s)
             t0 = time.perf_counter() - traffic.started
             print(f"\nsoak: {rate:g} messages/s for {args.minutes:g} minutes", flush=True)
             soaked = await traffic.run(rate, args.minutes * 60, MIX)
@@ -248,7 +262,8 @@ async def soak(args: argparse.Namespace) -> None:
         pruned = prune_all(stores.env)
 
     stats = summary(soaked, args.minutes * 60)
-    rss = [(at, mb) for at, mb, _ in trace["rss"] if at >= t0]
+    rss = [(at, mb, processes) for at, mb, _, processes in trace["rss"] if at >= t0]
+    before_warmup = next(mb for at, mb, _, _ in trace["rss"] if at >= warm_t0)
     first_rows = next(rows for at, rows in trace["tables"] if at >= t0)
     last_rows = trace["tables"][-1][1]
     messages = last_rows["user_messages"] - first_rows["user_messages"]
@@ -258,15 +273,25 @@ async def soak(args: argparse.Namespace) -> None:
         "rate": rate,
         "minutes": args.minutes,
         "ramp": ramp,
+        "warmup": {
+            "seconds": args.warmup_s,
+            "rss_mb_before": before_warmup,
+            "rss_growth_pct": round(100 * (rss[0][1] - before_warmup) / before_warmup, 1),
+        }
+        | ({"p99_ms": warm["all_ms"]["p99"], "errors": warm["errors"]} if args.warmup_s else {}),
         "soak": stats,
         "p99_under_target": stats["all_ms"]["p99"] < P99_TARGET_MS,
         "rss_mb": {
             "start": rss[0][1],
             "end": rss[-1][1],
-            "max": max(mb for _, mb in rss),
+            "max": max(mb for _, mb, _ in rss),
             "growth_pct": round(100 * (rss[-1][1] - rss[0][1]) / rss[0][1], 1),
         },
-        "max_in_flight": max(n for at, _, n in trace["rss"] if at >= t0),
+        "rss_trace": [
+            {"minute": round((at - t0) / 60, 2), "all": mb, "processes": list(processes.values())}
+            for at, mb, processes in rss
+        ],
+        "max_in_flight": max(n for at, _, n, _ in trace["rss"] if at >= t0),
         "tables": {"start": first_rows, "end": last_rows},
         "user_messages": messages,
         "rows_per_user_message": {t: round((last_rows[t] - first_rows[t]) / messages, 2) for t in TABLES},
@@ -290,11 +315,14 @@ def print_report(result: dict) -> None:
         f"\n{soak['messages_per_s']} messages/s, {soak['requests_per_s']} requests/s, "
         f"most in flight at once: {result['max_in_flight']}"
     )
-    rss = result["rss_mb"]
+    rss, warmup = result["rss_mb"], result["warmup"]
     print(
         f"server RSS: {rss['start']} MB at the start, {rss['end']} MB at the end (max {rss['max']}): "
-        f"{rss['growth_pct']:+}%"
+        f"{rss['growth_pct']:+}%; {warmup['rss_mb_before']} MB before the {warmup['seconds']:g} s warm-up "
+        f"({warmup['rss_growth_pct']:+}% in it)"
     )
+    for failure in soak["failures"]:
+        print(f"failed at {failure['at_s']} s: {failure['kind']} (asked {failure['asked'] or '-'}): {failure['error']}")
     print(f"\n{'table':<20}{'start':>10}{'end':>10}{'per user msg':>13}")
     for table in TABLES:
         start, end = result["tables"]["start"][table], result["tables"]["end"][table]
@@ -313,6 +341,7 @@ def main() -> None:
     parser.add_argument("--step-s", type=float, default=30)
     parser.add_argument("--rate", type=float, help="skip the ramp: soak at this many messages/s")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup-s", type=float, default=60, help="traffic at the soak's rate before it is measured")
     parser.add_argument("--retention-s", type=float, default=180, help="checkpoint retention during the soak")
     parser.add_argument(
         "--answer-share", type=float, default=0.1, help="escalations the creator answers (else declines)"

@@ -28,11 +28,14 @@ class Sample:
     at: float
     """Seconds since the traffic began."""
     kind: str
-    """`turn C`, `turn A`, `turn D`... (by the path the server took), `accept`, `answer` or `decline`."""
+    """`turn C`, `turn A`, `turn D`... (by the path the server took), `conversation` (a new one), `accept`,
+    `answer` or `decline`."""
     ms: float
     ok: bool
     asked: str = ""
     """For a turn, what the mix asked for: C, A or E (an escalation flow's question)."""
+    error: str = ""
+    """What went wrong, for a failed request: the status and body, the error event, or the exception."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +105,16 @@ class Traffic:
         return self.samples[first:]
 
     async def _chat_turn(self, kind: str) -> None:
-        chat = await self._take(self.chats)
+        if (chat := await self._take(self.chats)) is None:
+            return
         pool = self.questions.canonical if kind == "C" else self.questions.knowledge
         marks = await self._turn(chat, self.rng.choice(pool), kind)
         if "error" not in marks:
             self.chats.append(chat)
 
     async def _escalation_flow(self) -> None:
-        chat = await self._take(self.flow_chats)
+        if (chat := await self._take(self.flow_chats)) is None:
+            return
         marks = await self._turn(chat, self.questions.novel.popleft(), "E")
         escalation = marks.get("escalation_id")
         if "error" in marks:
@@ -118,28 +123,26 @@ class Traffic:
             self.flow_chats.append(chat)
             return
         await asyncio.sleep(ACCEPT_AFTER_S)
-        if not await self._post("accept", f"/orchestrator/queue/{escalation}/accept", chat.key, {}):
+        if await self._post("accept", f"/orchestrator/queue/{escalation}/accept", chat.key, {}) is None:
             return
         await asyncio.sleep(ANSWER_AFTER_S)
         if self.rng.random() < self.answer_share:
             body = {"answer": f"Thanks for asking; here is what I do ({escalation[:8]}).", "layer": "public"}
-            ok = await self._post("answer", f"/orchestrator/queue/{escalation}/answer", self.creator_key, body)
+            done = await self._post("answer", f"/orchestrator/queue/{escalation}/answer", self.creator_key, body)
         else:
             body = {"reason": "Outside what I coach."}
-            ok = await self._post("decline", f"/orchestrator/queue/{escalation}/decline", self.creator_key, body)
-        if ok:
+            done = await self._post("decline", f"/orchestrator/queue/{escalation}/decline", self.creator_key, body)
+        if done is not None:
             self.flow_chats.append(chat)
 
-    async def _take(self, chats: deque[Chat]) -> Chat:
-        """An idle conversation, or a new one (one flow at a time uses a conversation, as one person would)."""
+    async def _take(self, chats: deque[Chat]) -> Chat | None:
+        """An idle conversation, or a new one (one flow at a time uses a conversation, as one person would); None
+        when starting one failed (a `conversation` sample says why)."""
         if chats:
             return chats.popleft()
         key = self.rng.choice(self.user_keys)
-        response = await self.http.post(
-            "/messaging/conversations", json={"agent_id": self.agent_id}, headers=bearer(key)
-        )
-        response.raise_for_status()
-        return Chat(key, response.json()["id"])
+        started = await self._post("conversation", "/messaging/conversations", key, {"agent_id": self.agent_id}, 201)
+        return None if started is None else Chat(key, started["id"])
 
     async def _turn(self, chat: Chat, text: str, asked: str) -> dict:
         connection = self.connections.pop() if self.connections else RawConnection(self.url)
@@ -151,25 +154,30 @@ class Traffic:
             )
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             await connection.close()
-            marks = {"error": type(exc).__name__}
+            marks = {"error": f"{type(exc).__name__}: {exc}"}
         else:
             self.connections.append(connection)
         finally:
             self.in_flight -= 1
         ok = "error" not in marks
         elapsed = marks["done"] if ok else (time.perf_counter() - self.started - at) * 1000
-        self.samples.append(Sample(at, f"turn {marks.get('path', '?')}", elapsed, ok, asked))
+        self.samples.append(Sample(at, f"turn {marks.get('path', '?')}", elapsed, ok, asked, marks.get("error", "")))
         return marks
 
-    async def _post(self, kind: str, path: str, key: str, body: dict) -> bool:
+    async def _post(self, kind: str, path: str, key: str, body: dict, expect: int = 200) -> dict | None:
+        """POST, timed as a `kind` sample; the response body, or None when it failed."""
         at = time.perf_counter() - self.started
         self.in_flight += 1
+        error, answer = "", None
         try:
             response = await self.http.post(path, json=body, headers=bearer(key))
-            ok = response.status_code == 200
-        except httpx.HTTPError:
-            ok = False
+            if response.status_code == expect:
+                answer = response.json()
+            else:
+                error = f"status {response.status_code}: {response.text[:300]}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
         finally:
             self.in_flight -= 1
-        self.samples.append(Sample(at, kind, (time.perf_counter() - self.started - at) * 1000, ok))
-        return ok
+        self.samples.append(Sample(at, kind, (time.perf_counter() - self.started - at) * 1000, not error, error=error))
+        return answer
