@@ -5,6 +5,10 @@ A candidate is served only when
    opposites, names);
 2. no question a user said this answer did not answer is as close as its nearest phrasing (negative feedback);
 3. the answer classifier (llm/answer_classifier.py) ranks this answer first, and either
+   - the question is one of the answer's own phrasings (word for word, up to case, spacing and end punctuation):
+     with hundreds of answers the classifier spreads its probability so thin that even those fall under
+     AGREE_PROBABILITY (the soak's agent, 40 answers plus 600 answered escalations: 15 of the 40 answers' own
+     questions did, and went to the creator), or
    - the question is a close paraphrase (cosine >= the creator's canonical_similarity_threshold) and the
      classifier agrees with at least AGREE_PROBABILITY (AGREE_PROBABILITY_LEARNED once it has learned the answer
      from several phrasings, when its word counts for more), or
@@ -25,6 +29,7 @@ import numpy as np
 
 from llm.answer_classifier import AnswerClassifier
 from nodes.canonical import paraphrase_guard
+from stores.variants import normalize_question
 
 AGREE_PROBABILITY = 0.30
 AGREE_PROBABILITY_LEARNED = 0.50
@@ -52,7 +57,7 @@ def nomination_floor(threshold: float) -> float:
 class Verdict:
     serve: bool
     reason: str
-    """close_paraphrase | learned_paraphrase, or why not: a guard reason, rejected_before, not_first, unverified."""
+    """exact_phrasing | close_paraphrase | learned_paraphrase, or why not: a guard reason, rejected_before, not_first, unverified."""
     probability: float
 
 
@@ -72,6 +77,8 @@ def verify(
     probability, first = classifier.probability(embedding, candidate.answer_id)
     if not first:
         return Verdict(False, "not_first", probability)
+    if normalize_question(question) == normalize_question(candidate.phrasing):
+        return Verdict(True, "exact_phrasing", probability)
     learned = classifier.discriminates and candidate.variants >= LEARNED_MIN_VARIANTS
     agree = AGREE_PROBABILITY_LEARNED if learned else AGREE_PROBABILITY
     if candidate.similarity >= threshold and probability >= agree:

@@ -261,6 +261,22 @@ def test_verification_vetoes() -> None:
     assert verify("Is the 5k plan fine for beginners?", question, candidate, classifier, [], 0.85).serve
 
 
+def test_an_answers_own_phrasing_is_served_however_many_answers_share_the_probability() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(400, 24)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    classifier = AnswerClassifier([Example(f"a{i}", v) for i, v in enumerate(vectors)])
+    probability, first = classifier.probability(vectors[0], "a0")
+    assert first and probability < 0.30  # 400 one-phrasing answers: even a stored phrasing is "unsure"
+    stored = Candidate("a0", "Can I pause my membership?", 0.99, 1)
+    verdict = verify("can i pause my membership", vectors[0], stored, classifier, [], 0.85)
+    assert (verdict.serve, verdict.reason) == (True, "exact_phrasing")
+    assert verify("Could I pause my membership?", vectors[0], stored, classifier, [], 0.85).reason == "unverified"
+    assert verify("can i pause my membership", vectors[0], stored, classifier, [vectors[0]], 0.85).reason == (
+        "rejected_before"
+    )
+
+
 def test_eval_reuse_command_writes_tables_plots_and_the_feedback_curve(tmp_path: Path) -> None:
     out = tmp_path / "reuse"
     run = subprocess.run(
