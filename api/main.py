@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.logs import configure_logging
+from api.memory import limit_arenas, trim_forever
 from api.middleware import EdgeMiddleware
 from api.openapi import install_openapi
 from api.recovery import sweep_forever
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; with no settings it reads them from the environment (how each worker process starts)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)  # again in each worker process uvicorn spawns
+    limit_arenas()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs = [asyncio.create_task(sweep_forever(services))]
         if settings.checkpoint_retention_days > 0:
             jobs.append(asyncio.create_task(prune_forever(services)))
+        if settings.malloc_trim_every_s > 0:
+            jobs.append(asyncio.create_task(trim_forever(settings.malloc_trim_every_s)))
         try:
             yield
         finally:

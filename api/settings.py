@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     checkpoint_prune_every_s: float = Field(
         3600.0, alias="ORCH_CHECKPOINT_PRUNE_EVERY_S", gt=0, description="how often the retention job runs"
     )
+    malloc_trim_every_s: float = Field(
+        60.0,
+        alias="ORCH_MALLOC_TRIM_EVERY_S",
+        ge=0,
+        description="how often each worker hands malloc's free memory back to the system (0: never)",
+    )
     sse_send_timeout_s: float = Field(
         30.0, alias="ORCH_SSE_SEND_TIMEOUT_S", gt=0, description="an SSE client that reads nothing this long is cut off"
     )

