@@ -32,13 +32,23 @@ def server_rss_mb(pid: int) -> float:
     return round(sum(process_rss_mb(pid).values()), 1)
 
 
-def process_rss_mb(pid: int) -> dict[int, float]:
-    """RSS of a server process and each of its live children (the workers), by pid."""
+def process_rss_mb(pid: int) -> dict[str, float]:
+    """RSS of a server by process: `supervisor`, `worker 1`, `worker 2`..., `resource tracker`, any other by pid."""
     root = psutil.Process(pid)
-    rss = {}
-    for process in [root, *root.children(recursive=True)]:
+    rss, workers = {}, 0
+    for process in [root, *sorted(root.children(recursive=True), key=lambda child: child.pid)]:
         with contextlib.suppress(psutil.NoSuchProcess):
-            rss[process.pid] = round(process.memory_info().rss / 2**20, 1)
+            command = " ".join(process.cmdline())
+            if process is root:
+                label = "supervisor"
+            elif "spawn_main" in command:
+                workers += 1
+                label = f"worker {workers}"
+            elif "resource_tracker" in command:
+                label = "resource tracker"
+            else:
+                label = f"pid {process.pid}"
+            rss[label] = round(process.memory_info().rss / 2**20, 1)
     return rss
 
 

@@ -181,9 +181,8 @@ def plot(samples: list[Sample], trace: dict, t0: float, rate: float, retention_s
     rss = [(at, mb, processes) for at, mb, _, processes in trace["rss"] if at >= t0]
     rss_minutes = [(at - t0) / 60 for at, _, _ in rss]
     memory.plot(rss_minutes, [mb for _, mb, _ in rss], label="all")
-    for n, pid in enumerate(rss[0][2]):  # the supervisor first, then its workers
-        label = "supervisor" if n == 0 else f"worker {n}"
-        memory.plot(rss_minutes, [processes.get(pid, float("nan")) for _, _, processes in rss], label=label)
+    for label in rss[0][2]:
+        memory.plot(rss_minutes, [processes.get(label, float("nan")) for _, _, processes in rss], label=label)
     memory.set(title="API server RSS", xlabel="minute", ylabel="MB", ylim=(0, max(mb for _, mb, _ in rss) * 1.2))
     memory.legend()
     points = [(at, rows) for at, rows in trace["tables"] if at >= t0]
@@ -288,8 +287,7 @@ async def soak(args: argparse.Namespace) -> None:
             "growth_pct": round(100 * (rss[-1][1] - rss[0][1]) / rss[0][1], 1),
         },
         "rss_trace": [
-            {"minute": round((at - t0) / 60, 2), "all": mb, "processes": list(processes.values())}
-            for at, mb, processes in rss
+            {"minute": round((at - t0) / 60, 2), "all": mb, "processes": processes} for at, mb, processes in rss
         ],
         "max_in_flight": max(n for at, _, n, _ in trace["rss"] if at >= t0),
         "tables": {"start": first_rows, "end": last_rows},
