@@ -1,13 +1,12 @@
 """glibc malloc for a long-running worker: two arenas, and freed memory handed back to the system every minute.
 
-glibc gives threads arenas of their own (up to 8 per core) and keeps freed memory inside them. A worker's
-embedding, classifier and thread-pool threads spread its allocations over several arenas that each hold on to
-free space, so its RSS crept up while its live Python objects did not: in a traced soak worker (bench/soak.py) the
-Python allocations made since tracing began stayed at 10-20 MB while glibc's free space grew from 19 to 54 MB in
-five minutes. With two
-arenas a 5-minute soak at 30 messages/s grew 7.4% instead of 10.4% (p99 184 ms instead of 448), and trimming takes
-back what a burst leaves (tests/test_memory.py). MALLOC_ARENA_MAX, when set, wins; elsewhere than glibc (macOS,
-musl) nothing here does anything.
+glibc gives threads arenas of their own (up to 8 per core) and keeps freed memory inside them. In a soak worker
+(bench/soak.py) RSS kept rising while live Python objects did not: the Python allocations made since tracing began
+stayed at 10-20 MB while glibc's heap grew. With two arenas a 5-minute soak at 30 messages/s grew 7.4% instead of
+10.4%, and p99 fell from 448 to 184 ms; one arena grew as much as two and raised p99 at 40 messages/s from 409 to
+761 ms (threads waiting on its lock). Freed memory stays resident until trimmed: a burst in two threads left ~100 MB
+that one trim returned (tests/test_memory.py). MALLOC_ARENA_MAX, when set, wins; elsewhere than glibc (macOS, musl)
+nothing here does anything.
 """
 
 from __future__ import annotations
@@ -48,8 +47,9 @@ def trim() -> None:
 
 
 async def trim_forever(every_s: float) -> None:
+    """Trim every `every_s` seconds, for as long as the worker runs."""
     while True:
         await asyncio.sleep(every_s)
         started = time.perf_counter()
-        trim()  # a few ms, on the loop: from another thread it would take an arena of its own
+        trim()  # a few ms, on the loop itself: a thread of its own could take an arena of its own
         log.debug("malloc_trim took %.1f ms", (time.perf_counter() - started) * 1000)

@@ -2,10 +2,11 @@
 the highest rate a short ramp finds with p99 under 500 ms, watching latency, errors, the server's memory and how
 the tables grow while the checkpoint retention job prunes.
 
-Prints a table per ramp step, then the soak's figures; writes bench/results/soak.json and bench/results/soak.png.
+Prints a table per ramp step, then the soak's figures; writes bench/results/soak.json and bench/results/soak.png
+(`--name` for others).
 
     .venv/bin/python -m bench.soak [--minutes 10] [--ramp 20,30,40,50,60] [--rate R (no ramp)] [--warmup-s 60]
-                                   [--workers 2]
+                                   [--workers 2] [--name soak]
 """
 
 from __future__ import annotations
@@ -296,8 +297,8 @@ async def soak(args: argparse.Namespace) -> None:
         "prune_everything_after": pruned,
     }
     print_report(result)
-    write_results("soak", result)
-    plot(soaked, trace, t0, rate, args.retention_s, RESULTS / "soak.png")
+    write_results(args.name, result)
+    plot(soaked, trace, t0, rate, args.retention_s, RESULTS / f"{args.name}.png")
 
 
 def print_report(result: dict) -> None:
@@ -345,6 +346,7 @@ def main() -> None:
         "--answer-share", type=float, default=0.1, help="escalations the creator answers (else declines)"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--name", default="soak", help="results go to bench/results/NAME.json and NAME.png")
     asyncio.run(soak(parser.parse_args()))
 
 

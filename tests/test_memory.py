@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,39 @@ def test_trim_returns_what_a_burst_in_threads_left_behind() -> None:
     before, kept, trimmed = json.loads(run.stdout)
     assert kept - before > 50  # MB glibc kept after the blocks were freed: the RSS the soak saw creeping up
     assert trimmed - before < 15
+
+
+# Six threads allocating at once, then glibc's own per-arena report (on stderr).
+THREADS = """
+import ctypes, sys, threading
+from api import memory
+if sys.argv[1] == "limit":
+    memory.limit_arenas()
+barrier = threading.Barrier(6)
+def work():
+    barrier.wait()
+    blocks = [bytes(3000) for _ in range(20_000)]
+    blocks.clear()
+threads = [threading.Thread(target=work) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL("libc.so.6").malloc_stats()
+"""
+
+
+def arenas(mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    run = subprocess.run(
+        [sys.executable, "-c", THREADS, mode], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return sum(line.startswith("Arena ") for line in run.stderr.splitlines())
+
+
+def test_a_worker_keeps_to_two_arenas_however_many_threads_allocate() -> None:
+    assert arenas("default") > memory.ARENAS  # glibc's default: an arena per busy thread, up to 8 per core
+    assert arenas("limit") == memory.ARENAS
 
 
 async def test_the_trim_job_runs_on_its_schedule(monkeypatch) -> None:  # noqa: ANN001
