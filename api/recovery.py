@@ -7,9 +7,9 @@ races a live request writes nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from api.jobs import run_every
 from api.services import Services
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,5 @@ async def sweep_once(services: Services, *, grace_s: float = GRACE_S) -> int:
 
 
 async def sweep_forever(services: Services) -> None:
-    first = True
-    while True:
-        try:
-            await sweep_once(services, grace_s=5.0 if first else GRACE_S)
-        except Exception:  # noqa: BLE001 - the database may be briefly away; try again next round
-            log.exception("recovery sweep failed")
-        first = False
-        await asyncio.sleep(SWEEP_EVERY_S)
+    first_grace = iter([5.0])  # the first round, at start-up, also finishes what the last process left just now
+    await run_every(SWEEP_EVERY_S, lambda: sweep_once(services, grace_s=next(first_grace, GRACE_S)), "recovery sweep")

@@ -6,10 +6,10 @@ Workers take turns through an advisory lock, so however many run, one pass prune
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
+from api.jobs import run_every
 from api.services import Services
 from stores.retention import CheckpointRetention
 
@@ -22,11 +22,10 @@ async def prune_forever(services: Services) -> None:
     settings = services.settings
     retention = timedelta(days=settings.checkpoint_retention_days)
     job = CheckpointRetention(services.pool, services.checkpoint_pool)
-    while True:
-        try:
-            report = await job.prune(retention, pause_s=PAUSE_BETWEEN_BATCHES_S)
-            if report.threads_pruned:
-                log.info("checkpoint retention pruned %d of %d threads", report.threads_pruned, report.threads_seen)
-        except Exception:  # noqa: BLE001 - the database may be briefly away; try again next round
-            log.exception("checkpoint retention failed")
-        await asyncio.sleep(settings.checkpoint_prune_every_s)
+
+    async def prune_once() -> None:
+        report = await job.prune(retention, pause_s=PAUSE_BETWEEN_BATCHES_S)
+        if report.threads_pruned:
+            log.info("checkpoint retention pruned %d of %d threads", report.threads_pruned, report.threads_seen)
+
+    await run_every(settings.checkpoint_prune_every_s, prune_once, "checkpoint retention")

@@ -28,18 +28,23 @@ CANONICAL = ("Do you offer one-on-one coaching?", "Not right now; the group prog
 PARAPHRASE = "Do you offer 1-on-1 coaching?"
 
 
+def server_processes(pid: int) -> list[psutil.Process]:
+    """A process and its live children, in pid order (a server's supervisor first, then its workers)."""
+    root = psutil.Process(pid)
+    return [root, *sorted(root.children(recursive=True), key=lambda child: child.pid)]
+
+
 def server_rss_mb(pid: int) -> float:
     return round(sum(process_rss_mb(pid).values()), 1)
 
 
 def process_rss_mb(pid: int) -> dict[str, float]:
     """RSS of a server by process: `supervisor`, `worker 1`, `worker 2`..., `resource tracker`, any other by pid."""
-    root = psutil.Process(pid)
     rss, workers = {}, 0
-    for process in [root, *sorted(root.children(recursive=True), key=lambda child: child.pid)]:
+    for process in server_processes(pid):
         with contextlib.suppress(psutil.NoSuchProcess):
             command = " ".join(process.cmdline())
-            if process is root:
+            if process.pid == pid:
                 label = "supervisor"
             elif "spawn_main" in command:
                 workers += 1
@@ -55,8 +60,7 @@ def process_rss_mb(pid: int) -> dict[str, float]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its live children (server workers, Postgres backends)."""
     total = 0.0
-    root = psutil.Process(pid)
-    for process in [root, *root.children(recursive=True)]:
+    for process in server_processes(pid):
         with contextlib.suppress(psutil.NoSuchProcess):
             times = process.cpu_times()
             total += times.user + times.system
