@@ -4,9 +4,9 @@ glibc gives threads arenas of their own (up to 8 per core) and keeps freed memor
 (bench/soak.py) RSS kept rising while live Python objects did not: the Python allocations made since tracing began
 stayed at 10-20 MB while glibc's heap grew. With two arenas a 5-minute soak at 30 messages/s grew 7.4% instead of
 10.4%, and p99 fell from 448 to 184 ms; one arena grew as much as two and raised p99 at 40 messages/s from 409 to
-761 ms (threads waiting on its lock). Freed memory stays resident until trimmed: a burst in two threads left ~100 MB
-that one trim returned (tests/test_memory.py). MALLOC_ARENA_MAX, when set, wins; elsewhere than glibc (macOS, musl)
-nothing here does anything.
+761 ms (threads waiting on its lock). Freed memory stays resident until trimmed: a burst that left 64 KB holes
+between live blocks kept ~100 MB, and one trim returned all but ~8 MB (tests/test_memory.py). MALLOC_ARENA_MAX,
+when set, wins; elsewhere than glibc (macOS, musl) nothing here does anything.
 """
 
 from __future__ import annotations
